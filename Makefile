@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0
+# Top-level build: the module (through Kbuild), the C++ tools and the tests.
+#   make            module + tools + test programs
+#   make deps       install what the project needs (Debian 12, idempotent)
+#   make check      deps, build, host unit tests, then the VM suite
+#   make demo       the seed scenario in the VM (one writer, three readers)
+#   make vm-shell   a shell inside the test VM with the module loaded
+
+KERNELRELEASE ?= $(shell scripts/kernel-version.sh)
+KERNEL_DIR ?= /lib/modules/$(KERNELRELEASE)/build
+BUILD ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+CXX ?= g++
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=c++20 -Wall -Wextra -Werror -Iinclude -Iutils
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
+AV_LIBS := $(shell pkg-config --libs libavformat libavcodec libswscale libavutil 2>/dev/null)
+
+UTIL_LIB_SRC := $(filter-out utils/main.cpp,$(wildcard utils/*.cpp))
+PROG_SRC := $(wildcard tests/progs/*.cpp)
+PROGS := $(patsubst tests/progs/%.cpp,$(BUILD)/tests/%,$(PROG_SRC))
+PROG_C_SRC := $(wildcard tests/progs/*.c)
+PROGS += $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(PROG_C_SRC))
+HOST_TEST_SRC := $(wildcard tests/host/*.cpp)
+
+.PHONY: all module tools progs deps check check-host check-vm demo vm-shell \
+	clean install uninstall
+
+all: module tools progs
+
+module:
+	$(MAKE) -C $(KERNEL_DIR) M=$(CURDIR) modules
+
+tools: $(if $(wildcard utils/main.cpp),$(BUILD)/v4l2loopback-ctl)
+
+$(BUILD)/v4l2loopback-ctl: utils/main.cpp $(UTIL_LIB_SRC) $(wildcard utils/*.h) include/linux/v4l2loopback.h
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -o $@ utils/main.cpp $(UTIL_LIB_SRC) $(AV_LIBS)
+
+progs: $(PROGS)
+
+$(BUILD)/tests/%: tests/progs/%.cpp $(wildcard tests/progs/*.h) include/linux/v4l2loopback.h
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -pthread -o $@ $<
+
+$(BUILD)/tests/%: tests/progs/%.c include/linux/v4l2loopback.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -Wall -Wextra -Werror -Iinclude -o $@ $<
+
+$(BUILD)/host-tests: $(HOST_TEST_SRC) $(UTIL_LIB_SRC) $(wildcard utils/*.h) $(wildcard tests/progs/*.h)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(SANITIZE) -Itests/progs -o $@ $(HOST_TEST_SRC) $(UTIL_LIB_SRC) \
+		$(AV_LIBS) -lgtest -lgtest_main -pthread
+
+deps:
+	scripts/deps.sh
+
+check-host: $(BUILD)/host-tests
+	tests/run-host.sh $(BUILD)
+
+check-vm: all
+	tests/vm/run.sh --kernel $(KERNELRELEASE) $(if $(T),--only "$(T)")
+
+check: deps
+	$(MAKE) all $(BUILD)/host-tests
+	tests/check.sh $(KERNELRELEASE)
+
+demo: deps
+	$(MAKE) all
+	tests/vm/run.sh --kernel $(KERNELRELEASE) --demo
+
+vm-shell: all
+	tests/vm/run.sh --kernel $(KERNELRELEASE) --shell
+
+install: all
+	$(MAKE) -C $(KERNEL_DIR) M=$(CURDIR) modules_install
+	install -D -m 0644 include/linux/v4l2loopback.h $(DESTDIR)$(PREFIX)/include/linux/v4l2loopback.h
+	$(if $(wildcard $(BUILD)/v4l2loopback-ctl),install -D -m 0755 $(BUILD)/v4l2loopback-ctl $(DESTDIR)$(PREFIX)/bin/v4l2loopback-ctl)
+
+uninstall:
+	rm -f /lib/modules/$(KERNELRELEASE)/updates/v4l2loopback.ko
+	rm -f $(DESTDIR)$(PREFIX)/include/linux/v4l2loopback.h $(DESTDIR)$(PREFIX)/bin/v4l2loopback-ctl
+
+clean:
+	$(MAKE) -C $(KERNEL_DIR) M=$(CURDIR) clean
+	rm -rf $(BUILD)

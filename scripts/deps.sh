@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Installs everything the project needs on Debian 12 (idempotent).
+set -euo pipefail
+
+PKGS=(
+	build-essential g++ make pkg-config kmod cpio xz-utils
+	linux-image-amd64 linux-headers-amd64
+	qemu-system-x86 busybox-static
+	v4l-utils ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base
+	gstreamer1.0-plugins-good
+	libgtest-dev
+	libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' \
+		|| missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: need root to apt-get install; run 'sudo make deps'" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

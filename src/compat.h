@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every difference between kernel versions lives here, behind a macro named
+ * after the feature, so the rest of the driver reads like one kernel's code.
+ */
+#ifndef LB_COMPAT_H
+#define LB_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/timer.h>
+#include <media/v4l2-fh.h>
+#include <media/videobuf2-v4l2.h>
+
+/* vb2 drops the queue lock by itself while waiting since 6.15. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 15, 0)
+#define LB_VB2_WAIT_OPS					\
+	.wait_prepare = vb2_ops_wait_prepare,		\
+	.wait_finish = vb2_ops_wait_finish,
+#else
+#define LB_VB2_WAIT_OPS
+#endif
+
+/* min_buffers_needed became min_queued_buffers in 6.8. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
+#define lb_vb2_set_min_queued(q, n) ((q)->min_buffers_needed = (n))
+#else
+#define lb_vb2_set_min_queued(q, n) ((q)->min_queued_buffers = (n))
+#endif
+
+/* v4l2_fh_add()/v4l2_fh_del() take the struct file since 6.18. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 18, 0)
+#define lb_fh_add(fh, file) v4l2_fh_add(fh)
+#define lb_fh_del(fh, file) v4l2_fh_del(fh)
+#else
+#define lb_fh_add(fh, file) v4l2_fh_add(fh, file)
+#define lb_fh_del(fh, file) v4l2_fh_del(fh, file)
+#endif
+
+/* The file's v4l2_fh: private_data before 6.18, file_to_v4l2_fh() after. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 18, 0)
+#define lb_file_fh(file) ((struct v4l2_fh *)(file)->private_data)
+#else
+#define lb_file_fh(file) file_to_v4l2_fh(file)
+#endif
+
+/* Timer helpers were renamed across 6.2-6.16. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define lb_timer_delete_sync(t) del_timer_sync(t)
+#else
+#define lb_timer_delete_sync(t) timer_delete_sync(t)
+#endif
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 16, 0)
+#define lb_timer_container_of(var, t, field) from_timer(var, t, field)
+#else
+#define lb_timer_container_of(var, t, field) timer_container_of(var, t, field)
+#endif
+
+/* The AV1 frame format exists since 6.5. */
+#ifdef V4L2_PIX_FMT_AV1_FRAME
+#define LB_HAVE_AV1_FRAME 1
+#else
+#define LB_HAVE_AV1_FRAME 0
+#endif
+
+#endif /* LB_COMPAT_H */

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Lifecycle of a loopback device: create, register, unregister, free. */
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <media/v4l2-event.h>
+#include "compat.h"
+#include "lb.h"
+
+#define LB_BASE_CAPS (V4L2_CAP_STREAMING | V4L2_CAP_READWRITE)
+
+u32 lb_dev_caps(const struct lb_dev *dev)
+{
+	if (!dev->cfg.exclusive_caps)
+		return LB_BASE_CAPS | V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_VIDEO_OUTPUT;
+	return LB_BASE_CAPS | (dev->ready_for_capture ? V4L2_CAP_VIDEO_CAPTURE :
+				V4L2_CAP_VIDEO_OUTPUT);
+}
+
+/* Called with dev->lock held whenever ready_for_capture may change. */
+void lb_dev_update_caps(struct lb_dev *dev)
+{
+	dev->vdev.device_caps = lb_dev_caps(dev);
+}
+
+void lb_dev_default_config(struct lb_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->nr = -1;
+	cfg->min_width = LB_MIN_WIDTH;
+	cfg->max_width = 8192;
+	cfg->min_height = LB_MIN_HEIGHT;
+	cfg->max_height = 8192;
+	cfg->max_buffers = 8;
+	cfg->max_openers = 128;
+}
+
+/* Last reference gone: no handle is open and the node is unregistered. */
+static void lb_dev_release(struct v4l2_device *v4l2_dev)
+{
+	struct lb_dev *dev = container_of(v4l2_dev, struct lb_dev, v4l2_dev);
+
+	v4l2_ctrl_handler_free(&dev->ctrl_hdl);
+	v4l2_device_unregister(&dev->v4l2_dev);
+	lb_store_free(dev);
+	mutex_destroy(&dev->lock);
+	kfree(dev);
+}
+
+static void lb_dev_init_format(struct lb_dev *dev)
+{
+	dev->fmt = lb_format_find(V4L2_PIX_FMT_YUYV);
+	dev->pix = (struct v4l2_pix_format){ .width = 640, .height = 480 };
+	if (dev->pix.width > dev->cfg.max_width ||
+	    dev->pix.height > dev->cfg.max_height) {
+		dev->pix.width = dev->cfg.max_width;
+		dev->pix.height = dev->cfg.max_height;
+	}
+	lb_format_fill(dev->fmt, &dev->pix, dev->cfg.min_width,
+		       dev->cfg.max_width, dev->cfg.min_height,
+		       dev->cfg.max_height);
+	dev->timeperframe = (struct v4l2_fract){ 1, 30 };
+}
+
+int lb_dev_create(const struct lb_config *cfg, int index, struct lb_dev **out)
+{
+	struct video_device *vdev;
+	struct lb_dev *dev;
+	int ret;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	dev->cfg = *cfg;
+	dev->index = index;
+	if (!dev->cfg.label[0])
+		snprintf(dev->cfg.label, sizeof(dev->cfg.label),
+			 "Dummy video device (0x%04X)", index);
+	mutex_init(&dev->lock);
+	INIT_LIST_HEAD(&dev->readers);
+	lb_dev_init_format(dev);
+
+	snprintf(dev->v4l2_dev.name, sizeof(dev->v4l2_dev.name),
+		 "%s-%03d", LB_MODULE_NAME, index);
+	ret = v4l2_device_register(NULL, &dev->v4l2_dev);
+	if (ret)
+		goto free_dev;
+	dev->v4l2_dev.release = lb_dev_release;
+
+	ret = lb_ctrls_init(dev);
+	if (ret)
+		goto unregister_v4l2;
+
+	ret = lb_writer_queue_init(dev);
+	if (ret)
+		goto free_ctrls;
+
+	vdev = &dev->vdev;
+	strscpy(vdev->name, dev->cfg.label, sizeof(vdev->name));
+	vdev->v4l2_dev = &dev->v4l2_dev;
+	vdev->fops = &lb_fops;
+	vdev->ioctl_ops = &lb_ioctl_ops;
+	vdev->release = video_device_release_empty;
+	vdev->lock = &dev->lock;
+	vdev->queue = &dev->out_q;
+	vdev->vfl_dir = VFL_DIR_M2M;
+	vdev->ctrl_handler = &dev->ctrl_hdl;
+	vdev->device_caps = lb_dev_caps(dev);
+	vdev->dev.groups = lb_sysfs_groups;
+	video_set_drvdata(vdev, dev);
+
+	ret = video_register_device(vdev, VFL_TYPE_VIDEO, cfg->nr);
+	if (ret)
+		goto free_ctrls;
+	if (cfg->nr >= 0 && vdev->num != cfg->nr) {
+		/* the core silently picked another number: refuse instead */
+		ret = -EEXIST;
+		goto unregister_vdev;
+	}
+	dev->cfg.nr = vdev->num;
+	*out = dev;
+	return 0;
+
+unregister_vdev:
+	/* the video_device's release drops the reference it took */
+	video_unregister_device(vdev);
+	v4l2_device_put(&dev->v4l2_dev);
+	return ret;
+free_ctrls:
+	v4l2_ctrl_handler_free(&dev->ctrl_hdl);
+unregister_v4l2:
+	v4l2_device_unregister(&dev->v4l2_dev);
+free_dev:
+	mutex_destroy(&dev->lock);
+	kfree(dev);
+	return ret;
+}
+
+/*
+ * Remove the node now; handles still open see -ENODEV from then on and any
+ * waiter wakes with an error. Memory goes when the last handle closes.
+ */
+void lb_dev_destroy(struct lb_dev *dev)
+{
+	struct lb_fh *fh;
+
+	video_unregister_device(&dev->vdev);
+	mutex_lock(&dev->lock);
+	vb2_queue_error(&dev->out_q);
+	list_for_each_entry(fh, &dev->readers, reader_entry)
+		vb2_queue_error(&fh->cap_q);
+	mutex_unlock(&dev->lock);
+	v4l2_device_disconnect(&dev->v4l2_dev);
+	v4l2_device_put(&dev->v4l2_dev);
+}

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/* File operations of a loopback node: open, release, read, write, poll, mmap. */
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <media/v4l2-event.h>
+#include <media/v4l2-ioctl.h>
+#include "compat.h"
+#include "lb.h"
+
+static int lb_open(struct file *file)
+{
+	struct lb_dev *dev = video_drvdata(file);
+	struct lb_fh *fh;
+	int ret;
+
+	fh = kzalloc(sizeof(*fh), GFP_KERNEL);
+	if (!fh)
+		return -ENOMEM;
+	fh->dev = dev;
+	ret = lb_reader_queue_init(fh);
+	if (ret)
+		goto free_fh;
+
+	mutex_lock(&dev->lock);
+	if (dev->openers >= dev->cfg.max_openers) {
+		mutex_unlock(&dev->lock);
+		lb_dbg(dev, 1, "open refused: max_openers=%u reached\n",
+		       dev->cfg.max_openers);
+		ret = -EBUSY;
+		goto free_fh;
+	}
+	dev->openers++;
+	mutex_unlock(&dev->lock);
+
+	v4l2_fh_init(&fh->fh, &dev->vdev);
+	file->private_data = &fh->fh;
+	lb_fh_add(&fh->fh, file);
+	return 0;
+
+free_fh:
+	kfree(fh);
+	return ret;
+}
+
+static int lb_release(struct file *file)
+{
+	struct lb_dev *dev = video_drvdata(file);
+	struct lb_fh *fh = to_lb_fh(lb_file_fh(file));
+
+	mutex_lock(&dev->lock);
+	lb_writer_release(dev, fh);
+	vb2_queue_release(&fh->cap_q);
+	lb_reader_release(dev, fh);
+	dev->openers--;
+	mutex_unlock(&dev->lock);
+
+	lb_fh_del(&fh->fh, file);
+	v4l2_fh_exit(&fh->fh);
+	kfree(fh);
+	return 0;
+}
+
+static ssize_t lb_read(struct file *file, char __user *buf, size_t count,
+		       loff_t *ppos)
+{
+	struct lb_dev *dev = video_drvdata(file);
+	struct lb_fh *fh = to_lb_fh(lb_file_fh(file));
+	ssize_t ret;
+
+	if (mutex_lock_interruptible(&dev->lock))
+		return -ERESTARTSYS;
+	if (!lb_type_allowed(dev, fh, V4L2_BUF_TYPE_VIDEO_CAPTURE)) {
+		ret = -EINVAL;
+		goto unlock;
+	}
+	ret = lb_reader_claim(dev, fh);
+	if (ret)
+		goto unlock;
+	ret = vb2_read(&fh->cap_q, buf, count, ppos,
+		       file->f_flags & O_NONBLOCK);
+	if (!fh->cap_q.fileio && !vb2_is_busy(&fh->cap_q))
+		lb_reader_release(dev, fh);
+unlock:
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static ssize_t lb_write(struct file *file, const char __user *buf,
+			size_t count, loff_t *ppos)
+{
+	struct lb_dev *dev = video_drvdata(file);
+	struct lb_fh *fh = to_lb_fh(lb_file_fh(file));
+	ssize_t ret;
+
+	if (mutex_lock_interruptible(&dev->lock))
+		return -ERESTARTSYS;
+	if (!lb_type_allowed(dev, fh, V4L2_BUF_TYPE_VIDEO_OUTPUT)) {
+		ret = -EINVAL;
+		goto unlock;
+	}
+	ret = lb_writer_claim(dev, fh);
+	if (ret)
+		goto unlock;
+	if (dev->out_q.owner && dev->out_q.owner != &fh->fh) {
+		ret = -EBUSY;
+		goto unlock;
+	}
+	ret = vb2_write(&dev->out_q, buf, count, ppos,
+			file->f_flags & O_NONBLOCK);
+	if (dev->out_q.fileio)
+		dev->out_q.owner = &fh->fh;
+unlock:
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static __poll_t lb_poll(struct file *file, struct poll_table_struct *wait)
+{
+	struct lb_dev *dev = video_drvdata(file);
+	struct lb_fh *fh = to_lb_fh(lb_file_fh(file));
+	__poll_t req = poll_requested_events(wait);
+	__poll_t res = 0;
+
+	mutex_lock(&dev->lock);
+	if (dev->writer == fh)
+		res = vb2_poll(&dev->out_q, file, wait);
+	else if (fh->is_reader ||
+		 (req & (EPOLLIN | EPOLLRDNORM) &&
+		  lb_type_allowed(dev, fh, V4L2_BUF_TYPE_VIDEO_CAPTURE)))
+		res = vb2_poll(&fh->cap_q, file, wait);
+	else
+		res = v4l2_ctrl_poll(file, wait);
+	mutex_unlock(&dev->lock);
+	return res;
+}
+
+static int lb_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct lb_dev *dev = video_drvdata(file);
+	struct lb_fh *fh = to_lb_fh(lb_file_fh(file));
+	unsigned long base = LB_CAP_OFF_BASE >> PAGE_SHIFT;
+
+	if (vma->vm_pgoff < base)
+		return vb2_mmap(&dev->out_q, vma);
+	vma->vm_pgoff -= base;
+	return vb2_mmap(&fh->cap_q, vma);
+}
+
+const struct v4l2_file_operations lb_fops = {
+	.owner = THIS_MODULE,
+	.open = lb_open,
+	.release = lb_release,
+	.read = lb_read,
+	.write = lb_write,
+	.poll = lb_poll,
+	.mmap = lb_mmap,
+	.unlocked_ioctl = video_ioctl2,
+};

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The loopback device: one writer, a frame store, any number of readers.
+ * Shared declarations of the driver's files.
+ */
+#ifndef LB_H
+#define LB_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <media/v4l2-ctrls.h>
+#include <media/v4l2-device.h>
+#include <media/v4l2-dev.h>
+#include <media/v4l2-fh.h>
+#include <media/videobuf2-v4l2.h>
+#include "formats.h"
+#include "../include/linux/v4l2loopback.h"
+
+#define LB_DRIVER_NAME "v4l2 loopback"
+#define LB_MODULE_NAME "v4l2loopback"
+#define LB_MAX_DEVICES 64
+#define LB_MAX_DIM 16384
+#define LB_MIN_WIDTH 2
+#define LB_MIN_HEIGHT 1
+#define LB_MAX_BUFFERS VB2_MAX_FRAME
+#define LB_LABEL_LEN 32
+
+/* mmap offsets of capture buffers start here; output buffers below. */
+#define LB_CAP_OFF_BASE (1U << 30)
+
+/**
+ * struct lb_config - per-device settings, fixed when the device is made
+ * @nr: requested video number, -1 for the first free one
+ * @label: card name
+ * @min_width: smallest width a writer may set
+ * @max_width: largest width a writer may set
+ * @min_height: smallest height a writer may set
+ * @max_height: largest height a writer may set
+ * @max_buffers: most buffers per queue
+ * @max_openers: most simultaneous opens
+ * @exclusive_caps: announce one direction at a time
+ * @max_readers: most readers owning capture buffers at once, 0 = no limit
+ * @debug: log verbosity
+ */
+struct lb_config {
+	int nr;
+	char label[LB_LABEL_LEN];
+	u32 min_width;
+	u32 max_width;
+	u32 min_height;
+	u32 max_height;
+	u32 max_buffers;
+	u32 max_openers;
+	bool exclusive_caps;
+	u32 max_readers;
+	int debug;
+};
+
+/**
+ * struct lb_dev - one loopback video node
+ *
+ * Locking: @lock is the video_device lock and the lock of every vb2 queue of
+ * the device (the writer's and each reader's), so every ioctl, read(),
+ * write() and poll() runs under it, and so does frame delivery, which is
+ * done in the writer's context. Fields marked [L] are protected by it.
+ * Nothing runs in atomic context, hence no spinlock.
+ */
+struct lb_dev {
+	struct v4l2_device v4l2_dev;
+	struct video_device vdev;
+	struct v4l2_ctrl_handler ctrl_hdl;
+	struct mutex lock;
+	struct lb_config cfg;
+	int index;
+
+	/* format, set by the writer, reported to readers [L] */
+	struct v4l2_pix_format pix;
+	const struct lb_format *fmt;
+	struct v4l2_fract timeperframe;
+	/* a writer has produced frames; readers may announce capture [L] */
+	bool ready_for_capture;
+
+	/* the writer's queue and the file handle that holds it [L] */
+	struct vb2_queue out_q;
+	struct lb_fh *writer;
+
+	/* readers: handles whose capture queue holds buffers [L] */
+	struct list_head readers;
+	unsigned int nr_readers;
+	unsigned int nr_streaming;
+	unsigned int openers;
+
+	/* the frame store: the newest frame [L] */
+	void *store;
+	size_t store_size;
+	u32 store_bytes;
+	u64 store_seq;
+	u64 store_ts;
+	bool store_valid;
+
+	/* controls */
+	struct v4l2_ctrl *ctrl_keep_format;
+	struct v4l2_ctrl *ctrl_sustain;
+	struct v4l2_ctrl *ctrl_timeout;
+
+	/* statistics [L] */
+	u64 frames_written;
+	u64 frames_delivered;
+	u64 frames_dropped;
+};
+
+/**
+ * struct lb_fh - one open file of a loopback node
+ * @fh: the V4L2 file handle
+ * @dev: the device
+ * @cap_q: this handle's own capture queue
+ * @queued: capture buffers queued by the application, oldest first [L]
+ * @reader_entry: entry in dev->readers while @is_reader [L]
+ * @is_reader: holds capture buffers (counts against max_readers) [L]
+ * @pix: the format the capture buffers were set up for [L]
+ * @last_seq: store sequence of the last frame delivered, 0 = none [L]
+ * @seq_base: store sequence that maps to buffer sequence 0 [L]
+ * @source_changed: the format changed under this reader's buffers [L]
+ */
+struct lb_fh {
+	struct v4l2_fh fh;
+	struct lb_dev *dev;
+	struct vb2_queue cap_q;
+	struct list_head queued;
+	struct list_head reader_entry;
+	bool is_reader;
+	struct v4l2_pix_format pix;
+	u64 last_seq;
+	u64 seq_base;
+	bool source_changed;
+};
+
+struct lb_buffer {
+	struct vb2_v4l2_buffer vb;
+	struct list_head list;
+};
+
+static inline struct lb_buffer *to_lb_buffer(struct vb2_v4l2_buffer *vbuf)
+{
+	return container_of(vbuf, struct lb_buffer, vb);
+}
+
+static inline struct lb_fh *to_lb_fh(struct v4l2_fh *fh)
+{
+	return container_of(fh, struct lb_fh, fh);
+}
+
+extern int lb_debug;
+
+#define lb_dbg(dev, level, fmt, ...)					\
+	do {								\
+		if ((dev)->cfg.debug >= (level) || lb_debug >= (level))	\
+			v4l2_info(&(dev)->v4l2_dev, fmt, ##__VA_ARGS__); \
+	} while (0)
+
+/* device.c: lifecycle */
+int lb_dev_create(const struct lb_config *cfg, int index, struct lb_dev **out);
+void lb_dev_destroy(struct lb_dev *dev);
+void lb_dev_update_caps(struct lb_dev *dev);
+u32 lb_dev_caps(const struct lb_dev *dev);
+void lb_dev_default_config(struct lb_config *cfg);
+
+/* fops.c: file operations */
+extern const struct v4l2_file_operations lb_fops;
+
+/* ioctl.c: ioctl operations */
+extern const struct v4l2_ioctl_ops lb_ioctl_ops;
+bool lb_type_allowed(struct lb_dev *dev, struct lb_fh *fh, u32 type);
+
+/* writer.c: the output queue */
+int lb_writer_queue_init(struct lb_dev *dev);
+int lb_writer_claim(struct lb_dev *dev, struct lb_fh *fh);
+void lb_writer_release(struct lb_dev *dev, struct lb_fh *fh);
+int lb_writer_set_format(struct lb_dev *dev, struct v4l2_pix_format *pix);
+
+/* reader.c: per-handle capture queues and frame delivery */
+int lb_reader_queue_init(struct lb_fh *fh);
+int lb_reader_claim(struct lb_dev *dev, struct lb_fh *fh);
+void lb_reader_release(struct lb_dev *dev, struct lb_fh *fh);
+void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh);
+void lb_readers_deliver_all(struct lb_dev *dev);
+void lb_readers_source_change(struct lb_dev *dev);
+
+/* store.c: the newest frame */
+int lb_store_put(struct lb_dev *dev, const void *data, u32 bytes, u64 ts);
+void lb_store_free(struct lb_dev *dev);
+
+/* ctrls.c: controls */
+int lb_ctrls_init(struct lb_dev *dev);
+
+/* sysfs.c: attributes of the video node */
+extern const struct attribute_group *lb_sysfs_groups[];
+
+#endif /* LB_H */

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The reader side: every open file has its own capture queue, filled from
+ * the frame store. One reader's buffers, stream state or death never touch
+ * another reader's.
+ */
+#include <linux/string.h>
+#include <media/v4l2-event.h>
+#include <media/videobuf2-vmalloc.h>
+#include "compat.h"
+#include "lb.h"
+
+static int lb_cap_queue_setup(struct vb2_queue *q, unsigned int *nbuffers,
+			      unsigned int *nplanes, unsigned int sizes[],
+			      struct device *alloc_devs[])
+{
+	struct lb_fh *fh = vb2_get_drv_priv(q);
+	struct lb_dev *dev = fh->dev;
+
+	if (*nplanes)
+		return sizes[0] < dev->pix.sizeimage ? -EINVAL : 0;
+	*nplanes = 1;
+	sizes[0] = dev->pix.sizeimage;
+	*nbuffers = clamp_t(unsigned int, *nbuffers, 2, dev->cfg.max_buffers);
+	return 0;
+}
+
+static int lb_cap_buf_prepare(struct vb2_buffer *vb)
+{
+	struct lb_fh *fh = vb2_get_drv_priv(vb->vb2_queue);
+
+	if (vb2_plane_size(vb, 0) < fh->dev->pix.sizeimage &&
+	    !fh->source_changed)
+		return -EINVAL;
+	return 0;
+}
+
+static void lb_cap_buf_queue(struct vb2_buffer *vb)
+{
+	struct lb_fh *fh = vb2_get_drv_priv(vb->vb2_queue);
+	struct lb_buffer *buf = to_lb_buffer(to_vb2_v4l2_buffer(vb));
+
+	list_add_tail(&buf->list, &fh->queued);
+	if (vb2_start_streaming_called(vb->vb2_queue))
+		lb_reader_deliver(fh->dev, fh);
+}
+
+static void lb_cap_return_all(struct lb_fh *fh, enum vb2_buffer_state state)
+{
+	struct lb_buffer *buf, *tmp;
+
+	list_for_each_entry_safe(buf, tmp, &fh->queued, list) {
+		list_del(&buf->list);
+		vb2_buffer_done(&buf->vb.vb2_buf, state);
+	}
+}
+
+static void lb_send_client_usage(struct lb_dev *dev);
+
+static int lb_cap_start_streaming(struct vb2_queue *q, unsigned int count)
+{
+	struct lb_fh *fh = vb2_get_drv_priv(q);
+	struct lb_dev *dev = fh->dev;
+
+	/* the first frame this stream sees is the next one written */
+	fh->seq_base = dev->store_seq + 1;
+	fh->last_seq = dev->store_seq;
+	dev->nr_streaming++;
+	if (dev->nr_streaming == 1)
+		lb_send_client_usage(dev);
+	return 0;
+}
+
+static void lb_cap_stop_streaming(struct vb2_queue *q)
+{
+	struct lb_fh *fh = vb2_get_drv_priv(q);
+	struct lb_dev *dev = fh->dev;
+
+	lb_cap_return_all(fh, VB2_BUF_STATE_ERROR);
+	dev->nr_streaming--;
+	if (dev->nr_streaming == 0)
+		lb_send_client_usage(dev);
+}
+
+static const struct vb2_ops lb_cap_qops = {
+	.queue_setup = lb_cap_queue_setup,
+	.buf_prepare = lb_cap_buf_prepare,
+	.buf_queue = lb_cap_buf_queue,
+	.start_streaming = lb_cap_start_streaming,
+	.stop_streaming = lb_cap_stop_streaming,
+	LB_VB2_WAIT_OPS
+};
+
+int lb_reader_queue_init(struct lb_fh *fh)
+{
+	struct vb2_queue *q = &fh->cap_q;
+
+	INIT_LIST_HEAD(&fh->queued);
+	INIT_LIST_HEAD(&fh->reader_entry);
+	q->type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	q->io_modes = VB2_MMAP | VB2_USERPTR | VB2_DMABUF | VB2_READ;
+	q->drv_priv = fh;
+	q->buf_struct_size = sizeof(struct lb_buffer);
+	q->ops = &lb_cap_qops;
+	q->mem_ops = &vb2_vmalloc_memops;
+	q->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC |
+			     V4L2_BUF_FLAG_TSTAMP_SRC_EOF;
+	q->lock = &fh->dev->lock;
+	q->dev = fh->dev->v4l2_dev.dev;
+	return vb2_queue_init(q);
+}
+
+/*
+ * @fh takes capture buffers: it becomes a reader unless max_readers are
+ * already reading. Called with the lock.
+ */
+int lb_reader_claim(struct lb_dev *dev, struct lb_fh *fh)
+{
+	if (fh->is_reader)
+		return 0;
+	if (dev->cfg.max_readers && dev->nr_readers >= dev->cfg.max_readers)
+		return -EBUSY;
+	fh->is_reader = true;
+	fh->pix = dev->pix;
+	fh->source_changed = false;
+	list_add_tail(&fh->reader_entry, &dev->readers);
+	dev->nr_readers++;
+	return 0;
+}
+
+/* @fh gave its capture buffers back or closed. Called with the lock. */
+void lb_reader_release(struct lb_dev *dev, struct lb_fh *fh)
+{
+	if (!fh->is_reader)
+		return;
+	fh->is_reader = false;
+	list_del_init(&fh->reader_entry);
+	dev->nr_readers--;
+}
+
+/*
+ * Fill @fh's oldest queued buffer from the store if the store holds a frame
+ * this reader has not had yet. Called with the lock.
+ */
+void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh)
+{
+	struct vb2_v4l2_buffer *vbuf;
+	struct lb_buffer *buf;
+	void *vaddr;
+
+	if (list_empty(&fh->queued))
+		return;
+	buf = list_first_entry(&fh->queued, struct lb_buffer, list);
+	vbuf = &buf->vb;
+	if (fh->source_changed) {
+		/* tell the reader its format is gone: an empty LAST buffer */
+		list_del(&buf->list);
+		vb2_set_plane_payload(&vbuf->vb2_buf, 0, 0);
+		vbuf->flags |= V4L2_BUF_FLAG_LAST;
+		vbuf->sequence = 0;
+		vb2_buffer_done(&vbuf->vb2_buf, VB2_BUF_STATE_DONE);
+		return;
+	}
+	if (!dev->store_valid || dev->store_seq <= fh->last_seq)
+		return;
+	vaddr = vb2_plane_vaddr(&vbuf->vb2_buf, 0);
+	if (!vaddr)
+		return;
+	list_del(&buf->list);
+	if (dev->store_seq > fh->last_seq + 1)
+		dev->frames_dropped += dev->store_seq - fh->last_seq - 1;
+	memcpy(vaddr, dev->store, dev->store_bytes);
+	vb2_set_plane_payload(&vbuf->vb2_buf, 0, dev->store_bytes);
+	vbuf->vb2_buf.timestamp = dev->store_ts;
+	vbuf->sequence = (u32)(dev->store_seq - fh->seq_base);
+	vbuf->field = V4L2_FIELD_NONE;
+	fh->last_seq = dev->store_seq;
+	dev->frames_delivered++;
+	vb2_buffer_done(&vbuf->vb2_buf, VB2_BUF_STATE_DONE);
+}
+
+void lb_readers_deliver_all(struct lb_dev *dev)
+{
+	struct lb_fh *fh;
+
+	list_for_each_entry(fh, &dev->readers, reader_entry)
+		if (vb2_start_streaming_called(&fh->cap_q))
+			lb_reader_deliver(dev, fh);
+}
+
+/*
+ * The writer changed the format. Readers set up for another format get
+ * V4L2_EVENT_SOURCE_CHANGE and, on their next buffer, an empty buffer
+ * flagged LAST; after that DQBUF fails with EPIPE until they set up their
+ * buffers again (STREAMOFF, REQBUFS(0), G_FMT, REQBUFS, STREAMON).
+ */
+void lb_readers_source_change(struct lb_dev *dev)
+{
+	static const struct v4l2_event ev = {
+		.type = V4L2_EVENT_SOURCE_CHANGE,
+		.u.src_change.changes = V4L2_EVENT_SRC_CH_RESOLUTION,
+	};
+	struct lb_fh *fh;
+
+	v4l2_event_queue(&dev->vdev, &ev);
+	list_for_each_entry(fh, &dev->readers, reader_entry) {
+		if (fh->pix.pixelformat == dev->pix.pixelformat &&
+		    fh->pix.width == dev->pix.width &&
+		    fh->pix.height == dev->pix.height &&
+		    fh->pix.sizeimage == dev->pix.sizeimage)
+			continue;
+		fh->source_changed = true;
+		if (vb2_start_streaming_called(&fh->cap_q))
+			lb_reader_deliver(dev, fh);
+	}
+}
+
+static void lb_send_client_usage(struct lb_dev *dev)
+{
+	struct v4l2_event ev = { .type = V4L2_EVENT_PRI_CLIENT_USAGE };
+	struct v4l2_event_client_usage *usage = (void *)ev.u.data;
+
+	usage->count = dev->nr_streaming ? 1 : 0;
+	v4l2_event_queue(&dev->vdev, &ev);
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The writer side: the device's output queue and its single owner. */
+#include <linux/vmalloc.h>
+#include <media/v4l2-event.h>
+#include <media/videobuf2-vmalloc.h>
+#include "compat.h"
+#include "lb.h"
+
+static int lb_out_queue_setup(struct vb2_queue *q, unsigned int *nbuffers,
+			      unsigned int *nplanes, unsigned int sizes[],
+			      struct device *alloc_devs[])
+{
+	struct lb_dev *dev = vb2_get_drv_priv(q);
+
+	if (*nplanes)
+		return sizes[0] < dev->pix.sizeimage ? -EINVAL : 0;
+	*nplanes = 1;
+	sizes[0] = dev->pix.sizeimage;
+	*nbuffers = clamp_t(unsigned int, *nbuffers, 2, dev->cfg.max_buffers);
+	return 0;
+}
+
+static int lb_out_buf_prepare(struct vb2_buffer *vb)
+{
+	struct lb_dev *dev = vb2_get_drv_priv(vb->vb2_queue);
+	unsigned long used = vb2_get_plane_payload(vb, 0);
+
+	if (vb2_plane_size(vb, 0) < dev->pix.sizeimage)
+		return -EINVAL;
+	if (dev->fmt->compressed) {
+		if (used == 0 || used > dev->pix.sizeimage)
+			return -EINVAL;
+	} else if (used != dev->pix.sizeimage) {
+		/* a raw frame is always whole; 0 means "all of it" */
+		if (used != 0 && used != vb2_plane_size(vb, 0))
+			return -EINVAL;
+		vb2_set_plane_payload(vb, 0, dev->pix.sizeimage);
+	}
+	return 0;
+}
+
+/*
+ * A frame from the writer: copy it into the store, hand it to every reader
+ * that has a buffer queued, and give the buffer straight back.
+ */
+static void lb_out_buf_queue(struct vb2_buffer *vb)
+{
+	struct vb2_v4l2_buffer *vbuf = to_vb2_v4l2_buffer(vb);
+	struct lb_dev *dev = vb2_get_drv_priv(vb->vb2_queue);
+	u64 ts = vb->timestamp ? vb->timestamp : ktime_get_ns();
+	int ret;
+
+	ret = lb_store_put(dev, vb2_plane_vaddr(vb, 0),
+			   vb2_get_plane_payload(vb, 0), ts);
+	vbuf->sequence = dev->frames_written++;
+	vbuf->field = V4L2_FIELD_NONE;
+	if (ret) {
+		vb2_buffer_done(vb, VB2_BUF_STATE_ERROR);
+		return;
+	}
+	if (!dev->ready_for_capture) {
+		dev->ready_for_capture = true;
+		lb_dev_update_caps(dev);
+	}
+	lb_readers_deliver_all(dev);
+	vb2_buffer_done(vb, VB2_BUF_STATE_DONE);
+}
+
+static int lb_out_start_streaming(struct vb2_queue *q, unsigned int count)
+{
+	return 0;
+}
+
+static void lb_out_stop_streaming(struct vb2_queue *q)
+{
+	/* buffers never stay with the driver: nothing to give back */
+}
+
+static const struct vb2_ops lb_out_qops = {
+	.queue_setup = lb_out_queue_setup,
+	.buf_prepare = lb_out_buf_prepare,
+	.buf_queue = lb_out_buf_queue,
+	.start_streaming = lb_out_start_streaming,
+	.stop_streaming = lb_out_stop_streaming,
+	LB_VB2_WAIT_OPS
+};
+
+int lb_writer_queue_init(struct lb_dev *dev)
+{
+	struct vb2_queue *q = &dev->out_q;
+
+	q->type = V4L2_BUF_TYPE_VIDEO_OUTPUT;
+	q->io_modes = VB2_MMAP | VB2_USERPTR | VB2_DMABUF | VB2_WRITE;
+	q->drv_priv = dev;
+	q->buf_struct_size = sizeof(struct lb_buffer);
+	q->ops = &lb_out_qops;
+	q->mem_ops = &vb2_vmalloc_memops;
+	q->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_COPY;
+	q->lock = &dev->lock;
+	q->dev = dev->v4l2_dev.dev;
+	return vb2_queue_init(q);
+}
+
+/* @fh becomes the writer unless another handle is. Called with the lock. */
+int lb_writer_claim(struct lb_dev *dev, struct lb_fh *fh)
+{
+	if (dev->writer && dev->writer != fh)
+		return -EBUSY;
+	dev->writer = fh;
+	return 0;
+}
+
+/* The writer leaves (close, or gave its buffers back). Called with the lock. */
+void lb_writer_release(struct lb_dev *dev, struct lb_fh *fh)
+{
+	if (dev->writer != fh)
+		return;
+	if (dev->out_q.owner == &fh->fh) {
+		vb2_queue_release(&dev->out_q);
+		dev->out_q.owner = NULL;
+	}
+	dev->writer = NULL;
+	if (!v4l2_ctrl_g_ctrl(dev->ctrl_keep_format)) {
+		dev->ready_for_capture = false;
+		lb_dev_update_caps(dev);
+	}
+}
+
+/*
+ * The writer sets a new format. Readers whose buffers were set up for
+ * another format are told and stop receiving frames. Called with the lock.
+ */
+int lb_writer_set_format(struct lb_dev *dev, struct v4l2_pix_format *pix)
+{
+	const struct lb_format *fmt = lb_format_find(pix->pixelformat);
+	bool changed;
+	int ret;
+
+	if (!fmt)
+		fmt = lb_format_find(V4L2_PIX_FMT_YUYV);
+	ret = lb_format_fill(fmt, pix, dev->cfg.min_width, dev->cfg.max_width,
+			     dev->cfg.min_height, dev->cfg.max_height);
+	if (ret)
+		return ret;
+	changed = pix->pixelformat != dev->pix.pixelformat ||
+		  pix->width != dev->pix.width ||
+		  pix->height != dev->pix.height ||
+		  pix->sizeimage != dev->pix.sizeimage;
+	dev->fmt = fmt;
+	dev->pix = *pix;
+	dev->out_q.fileio_write_immediately = fmt->compressed;
+	if (changed) {
+		dev->store_valid = false;
+		lb_readers_source_change(dev);
+	}
+	return 0;
+}
