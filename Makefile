@@ -78,10 +78,16 @@ install: all
 	$(MAKE) -C $(KERNEL_DIR) M=$(CURDIR) modules_install
 	install -D -m 0644 include/linux/v4l2loopback.h $(DESTDIR)$(PREFIX)/include/linux/v4l2loopback.h
 	$(if $(wildcard $(BUILD)/v4l2loopback-ctl),install -D -m 0755 $(BUILD)/v4l2loopback-ctl $(DESTDIR)$(PREFIX)/bin/v4l2loopback-ctl)
+	install -D -m 0644 udev/60-v4l2loopback.rules $(DESTDIR)/etc/udev/rules.d/60-v4l2loopback.rules
+	$(if $(wildcard docs/v4l2loopback-ctl.1),install -D -m 0644 docs/v4l2loopback-ctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/v4l2loopback-ctl.1)
+	$(if $(wildcard utils/v4l2loopback-ctl.bash-completion),install -D -m 0644 utils/v4l2loopback-ctl.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/v4l2loopback-ctl)
 
 uninstall:
 	rm -f /lib/modules/$(KERNELRELEASE)/updates/v4l2loopback.ko
 	rm -f $(DESTDIR)$(PREFIX)/include/linux/v4l2loopback.h $(DESTDIR)$(PREFIX)/bin/v4l2loopback-ctl
+	rm -f $(DESTDIR)/etc/udev/rules.d/60-v4l2loopback.rules
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/v4l2loopback-ctl.1
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/v4l2loopback-ctl
 
 clean:
 	$(MAKE) -C $(KERNEL_DIR) M=$(CURDIR) clean

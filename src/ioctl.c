@@ -464,6 +464,10 @@ static int lb_subscribe_event(struct v4l2_fh *fh,
 	case V4L2_EVENT_CTRL:
 		return v4l2_ctrl_subscribe_event(fh, sub);
 	case V4L2_EVENT_SOURCE_CHANGE:
+		/* only the capture side has a source that can change */
+		if (!lb_type_allowed(video_get_drvdata(fh->vdev), to_lb_fh(fh),
+				     V4L2_BUF_TYPE_VIDEO_CAPTURE))
+			return -EINVAL;
 		return v4l2_src_change_event_subscribe(fh, sub);
 	case V4L2_EVENT_PRI_CLIENT_USAGE:
 		return v4l2_event_subscribe(fh, sub, 1, &lb_client_usage_ops);

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+// Verbs about the stream format: set-fps, get-fps, set-caps, get-caps,
+// set-timeout-image.
+#include <cerrno>
+
+#include "cmd.h"
+#include "image.h"
+
+namespace v4l2lb {
+
+namespace {
+
+// Resolve DEV and open it; reports the error itself.
+std::optional<VideoDevice> open_device(Context &ctx, const DeviceArg &arg)
+{
+	auto node = resolve_device(ctx.sys, arg);
+	if (!node) {
+		report(ctx, node.error());
+		return std::nullopt;
+	}
+	auto dev = VideoDevice::open(ctx.sys, *node);
+	if (!dev) {
+		report(ctx, dev.error());
+		return std::nullopt;
+	}
+	return std::move(*dev);
+}
+
+FrameLayout layout_of(const v4l2_pix_format &pix)
+{
+	return FrameLayout{pix.pixelformat, pix.width, pix.height, pix.bytesperline, pix.sizeimage};
+}
+
+bool same_layout(const FrameLayout &a, const FrameLayout &b)
+{
+	return a.fourcc == b.fourcc && a.width == b.width && a.height == b.height &&
+	       a.bytesperline == b.bytesperline && a.sizeimage == b.sizeimage;
+}
+
+} // namespace
+
+int cmd_set_fps(Context &ctx, Args args)
+{
+	auto parsed = parse_set_fps_args(args);
+	if (auto rc = handle_parse(ctx, "set-fps", parsed))
+		return *rc;
+	auto dev = open_device(ctx, parsed->device);
+	if (!dev)
+		return kExitFailed;
+	if (auto st = apply_fps(ctx, *dev, parsed->fps); !st) {
+		report(ctx, st.error());
+		return kExitFailed;
+	}
+	return kExitOk;
+}
+
+int cmd_get_fps(Context &ctx, Args args)
+{
+	auto parsed = parse_get_fps_args(args);
+	if (auto rc = handle_parse(ctx, "get-fps", parsed))
+		return *rc;
+	auto node = resolve_device(ctx.sys, parsed->device);
+	if (!node) {
+		report(ctx, node.error());
+		return kExitFailed;
+	}
+	auto caps = read_caps(ctx.sys, *node);
+	if (!caps) {
+		report(ctx, caps.error());
+		return kExitFailed;
+	}
+	if (!caps->fps) {
+		report(ctx, Error{node->path, "VIDIOC_G_PARM", 0, "the device reports no frame rate",
+				  "set one with: v4l2loopback-ctl set-fps " + node->path + " 30"});
+		return kExitFailed;
+	}
+	const Fps fps = *caps->fps;
+	if (parsed->json) {
+		Json j = Json::object();
+		j.set("device", node->path);
+		j.set("fps", format_fps(fps));
+		j.set("numerator", fps.num);
+		j.set("denominator", fps.den);
+		j.set("value", fps_value(fps));
+		ctx.out << j.dump() << "\n";
+	} else {
+		ctx.out << format_fps(fps) << "\n";
+	}
+	return kExitOk;
+}
+
+int cmd_set_caps(Context &ctx, Args args)
+{
+	auto parsed = parse_set_caps_args(args);
+	if (auto rc = handle_parse(ctx, "set-caps", parsed))
+		return *rc;
+	auto dev = open_device(ctx, parsed->device);
+	if (!dev)
+		return kExitFailed;
+	const std::string &path = dev->node().path;
+
+	if (!parsed->caps) {
+		if (auto st = dev->s_ctrl(V4L2LOOPBACK_CID_KEEP_FORMAT, "keep_format", 0); !st) {
+			report(ctx, st.error());
+			return kExitFailed;
+		}
+		return kExitOk;
+	}
+	const Caps &caps = *parsed->caps;
+	v4l2_format fmt{};
+	fmt.type = V4L2_BUF_TYPE_VIDEO_OUTPUT;
+	fmt.fmt.pix.pixelformat = caps.fourcc;
+	fmt.fmt.pix.width = caps.width;
+	fmt.fmt.pix.height = caps.height;
+	fmt.fmt.pix.field = V4L2_FIELD_NONE;
+
+	auto set = dev->s_fmt(fmt);
+	if (!set && set.error().err == EBUSY) {
+		// A format kept from an earlier set-caps: release it and try again.
+		auto kept = dev->g_ctrl(V4L2LOOPBACK_CID_KEEP_FORMAT, "keep_format");
+		if (kept && *kept &&
+		    dev->s_ctrl(V4L2LOOPBACK_CID_KEEP_FORMAT, "keep_format", 0)) {
+			set = dev->s_fmt(fmt);
+			if (!set)
+				(void)dev->s_ctrl(V4L2LOOPBACK_CID_KEEP_FORMAT, "keep_format", 1);
+		}
+	}
+	if (!set) {
+		report(ctx, set.error());
+		return kExitFailed;
+	}
+	const v4l2_pix_format &got = set->fmt.pix;
+	if (got.pixelformat != caps.fourcc || got.width != caps.width || got.height != caps.height) {
+		Caps offered{got.pixelformat, got.width, got.height, std::nullopt};
+		Caps wanted = caps;
+		wanted.fps.reset();
+		report(ctx, Error{path, "VIDIOC_S_FMT OUTPUT", 0,
+				  "the device does not take " + format_caps(wanted) +
+					  " (it offered " + format_caps(offered) + ")",
+				  "pick a format and size within the device's limits "
+				  "(see v4l2loopback-ctl query " +
+					  path + ")"});
+		return kExitFailed;
+	}
+	if (caps.fps) {
+		if (auto st = apply_fps(ctx, *dev, *caps.fps); !st) {
+			report(ctx, st.error());
+			return kExitFailed;
+		}
+	}
+	if (auto st = dev->s_ctrl(V4L2LOOPBACK_CID_KEEP_FORMAT, "keep_format", 1); !st) {
+		report(ctx, st.error());
+		return kExitFailed;
+	}
+	return kExitOk;
+}
+
+int cmd_get_caps(Context &ctx, Args args)
+{
+	auto parsed = parse_get_caps_args(args);
+	if (auto rc = handle_parse(ctx, "get-caps", parsed))
+		return *rc;
+	auto node = resolve_device(ctx.sys, parsed->device);
+	if (!node) {
+		report(ctx, node.error());
+		return kExitFailed;
+	}
+	auto caps = read_caps(ctx.sys, *node);
+	if (!caps) {
+		report(ctx, caps.error());
+		return kExitFailed;
+	}
+	if (parsed->json) {
+		Json j = Json::object();
+		j.set("device", node->path);
+		j.set("caps", format_caps(*caps));
+		j.set("fourcc", format_fourcc(caps->fourcc));
+		j.set("width", caps->width);
+		j.set("height", caps->height);
+		j.set("fps", caps->fps ? Json(format_fps(*caps->fps)) : Json());
+		ctx.out << j.dump() << "\n";
+	} else {
+		ctx.out << format_caps(*caps) << "\n";
+	}
+	return kExitOk;
+}
+
+int cmd_set_timeout_image(Context &ctx, Args args)
+{
+	auto parsed = parse_set_timeout_image_args(args);
+	if (auto rc = handle_parse(ctx, "set-timeout-image", parsed))
+		return *rc;
+	const SetTimeoutImageOptions &o = *parsed;
+
+	// Everything that can fail without touching the device comes first.
+	auto node = resolve_device(ctx.sys, o.device);
+	if (!node) {
+		report(ctx, node.error());
+		return kExitFailed;
+	}
+	auto frame = decode_image(o.image);
+	if (!frame) {
+		report(ctx, frame.error());
+		return kExitFailed;
+	}
+	auto dev = VideoDevice::open(ctx.sys, *node);
+	if (!dev) {
+		report(ctx, dev.error());
+		return kExitFailed;
+	}
+	auto fmt = dev->current_format();
+	if (!fmt) {
+		report(ctx, fmt.error());
+		return kExitFailed;
+	}
+	FrameLayout layout = layout_of(fmt->fmt.pix);
+	if (!timeout_format_supported(layout.fourcc)) {
+		report(ctx, Error{node->path, "set-timeout-image", 0,
+				  "cannot make a timeout image in the device's format " +
+					  format_fourcc(layout.fourcc),
+				  "switch the device to one of " + supported_timeout_formats() +
+					  " (v4l2loopback-ctl set-caps)"});
+		return kExitFailed;
+	}
+	auto data = convert_frame(**frame, layout);
+	if (!data) {
+		Error e = data.error();
+		e.target = o.image;
+		report(ctx, e);
+		return kExitFailed;
+	}
+
+	// The next opener's writes go to the timeout image.
+	if (auto st = dev->s_ctrl(V4L2LOOPBACK_CID_TIMEOUT_IMAGE_IO, "timeout_image_io", 1); !st) {
+		report(ctx, st.error());
+		return kExitFailed;
+	}
+	{
+		auto writer = VideoDevice::open(ctx.sys, *node);
+		if (!writer) {
+			report(ctx, writer.error());
+			return kExitFailed;
+		}
+		v4l2_format out{};
+		out.type = V4L2_BUF_TYPE_VIDEO_OUTPUT;
+		out.fmt.pix = fmt->fmt.pix;
+		auto set = writer->s_fmt(out);
+		if (!set) {
+			report(ctx, set.error());
+			return kExitFailed;
+		}
+		const FrameLayout got = layout_of(set->fmt.pix);
+		if (!same_layout(got, layout)) {
+			data = convert_frame(**frame, got);
+			if (!data) {
+				Error e = data.error();
+				e.target = node->path;
+				report(ctx, e);
+				return kExitFailed;
+			}
+		}
+		if (auto st = writer->write_frame(*data); !st) {
+			report(ctx, st.error());
+			return kExitFailed;
+		}
+	}
+	if (o.timeout_ms) {
+		auto st = dev->s_ctrl(V4L2LOOPBACK_CID_TIMEOUT, "timeout",
+				      static_cast<std::int32_t>(*o.timeout_ms));
+		if (!st) {
+			report(ctx, st.error());
+			return kExitFailed;
+		}
+	}
+	return kExitOk;
+}
+
+} // namespace v4l2lb
