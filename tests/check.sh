@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The whole test suite: splat-scanner self-test, host unit tests, VM suite; one total at the end.
+#
+# Usage: tests/check.sh KERNEL_VERSION   (Makefile: make check, after building everything)
+# Every PASS:/FAIL: line goes to build/check-results.txt. The last line printed is
+# "N passed, M failed" over all parts; exit 1 if M > 0 or N == 0.
+# VM_ARGS (environment) is passed on to tests/vm/run.sh, e.g. VM_ARGS="--only 1[01]-".
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$ROOT"
+kernel=${1:?usage: tests/check.sh KERNEL_VERSION}
+BUILD=${BUILD:-build}
+mkdir -p "$BUILD"
+results=$BUILD/check-results.txt
+: >"$results"
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+
+# part NAME CMD...: run one part, show its output live (its own "N passed,
+# M failed" line is shown as a subtotal), keep its result lines.
+part() {
+	local name=$1 rc=0
+	shift
+	echo "=== $name: $*"
+	"$@" 2>&1 | tee "$tmp" | sed -E "s/^([0-9]+ passed, [0-9]+ failed)$/=== $name subtotal: \\1/" || rc=$?
+	grep -aE '^(PASS|FAIL): ' "$tmp" >>"$results" || true
+	if [ "$rc" -ne 0 ] && ! grep -qaE '^FAIL: ' "$tmp"; then
+		echo "FAIL: check: '$*' exited with status $rc without reporting a failure" | tee -a "$results"
+	fi
+	return 0
+}
+
+part splat-scan tests/splat-scan-selftest.sh
+part host tests/run-host.sh "$BUILD"
+# shellcheck disable=SC2086
+part vm tests/vm/run.sh --kernel "$kernel" ${VM_ARGS:-}
+
+npass=$(grep -c '^PASS: ' "$results" || true)
+nfail=$(grep -c '^FAIL: ' "$results" || true)
+if [ "$nfail" -gt 0 ]; then
+	echo "=== failures (all results in $results):"
+	grep '^FAIL: ' "$results"
+fi
+echo "$npass passed, $nfail failed"
+[ "$nfail" -eq 0 ] && [ "$npass" -gt 0 ]

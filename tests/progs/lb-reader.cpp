@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: GPL-2.0
+// lb-reader: streams the CAPTURE side of a V4L2 device and verifies every
+// frame written by lb-writer by content (frame.h).
+//
+//   lb-reader -d /dev/videoN [--io read|mmap|userptr|dmabuf]
+//             [--dmabuf-from /dev/videoM] [--count N] [--timeout-ms T]
+//             [--buffers K] [--sleep-ms S] [--min-frames N] [--max-gaps G]
+//             [--allow-gaps] [--expect-first-seq S] [--expect-fmt YUYV:640x480]
+//             [--dump FILE] [--json]
+//
+// Per frame: checksum and pattern (torn/corrupt), bytesused == sizeimage for
+// raw formats (<= sizeimage for compressed), the header's length == bytesused
+// and its fourcc == the format's, V4L2 buf.sequence strictly increasing, no
+// V4L2_BUF_FLAG_ERROR; over all frames: embedded seq without duplicates or
+// out-of-order, gaps <= --max-gaps (any with --allow-gaps), first seq ==
+// --expect-first-seq. Latency = CLOCK_MONOTONIC at dequeue - writer's stamp.
+// Stops after --count frames (0: no limit), after --timeout-ms (default 5000)
+// without a frame, or on SIGINT/SIGTERM.
+// Summary (one line on stdout, or a JSON object with --json):
+//   reader: io=mmap frames=N first=S last=S gaps=G dups=D ooo=O torn=T
+//   badsize=B lat_p50_us=.. lat_p99_us=.. seqerr=E errflag=F fmt=YUYV
+//   size=640x480 sizeimage=614400 elapsed_ms=.. result=ok|fail
+// Exit: 0 all checks passed and frames >= --min-frames (default --count, or
+// 1 without --count); 1 a check failed or an error; 2 usage; 3 the source
+// changed (DQBUF/read returned EPIPE after a V4L2_BUF_FLAG_LAST buffer, or
+// a V4L2_EVENT_SOURCE_CHANGE came with a different format): prints
+// "reader: source changed".
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "frame.h"
+#include "v4l2util.h"
+
+namespace {
+
+using namespace lb;
+
+constexpr uint32_t kCapture = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+constexpr int kMaxReports = 10;
+
+struct Options {
+	std::string device;
+	Io io = Io::Mmap;
+	std::string dmabuf_from;
+	uint64_t count = 0;
+	uint32_t timeout_ms = 5000;
+	uint32_t buffers = 4;
+	uint32_t sleep_ms = 0;
+	std::optional<uint64_t> min_frames;
+	uint64_t max_gaps = 0;
+	bool allow_gaps = false;
+	std::optional<uint64_t> expect_first_seq;
+	std::optional<uint32_t> expect_fourcc;
+	std::optional<Size> expect_size;
+	std::string dump;
+	bool json = false;
+};
+
+constexpr const char *kUsage =
+	"usage: lb-reader -d /dev/videoN [--io read|mmap|userptr|dmabuf]\n"
+	"                 [--dmabuf-from /dev/videoM] [--count N] [--timeout-ms T]\n"
+	"                 [--buffers K] [--sleep-ms S] [--min-frames N] [--max-gaps G]\n"
+	"                 [--allow-gaps] [--expect-first-seq S]\n"
+	"                 [--expect-fmt FOURCC[:WxH]] [--dump FILE] [--json]\n"
+	"  --count 0 (default): until --timeout-ms (default 5000) passes without a frame\n"
+	"  exit: 0 pass, 1 fail/error, 2 usage, 3 source changed\n";
+
+Options parse(int argc, char **argv)
+{
+	Options o;
+	Args a(argc, argv);
+	while (!a.done()) {
+		if (a.is("-d", "--device")) {
+			o.device = a.value();
+		} else if (a.is("--io")) {
+			const auto v = a.value();
+			const auto io = parse_io(v);
+			if (!io || *io == Io::Write)
+				throw UsageError("--io: expected read|mmap|userptr|dmabuf, got '" +
+						 std::string(v) + "'");
+			o.io = *io;
+		} else if (a.is("--dmabuf-from")) {
+			o.dmabuf_from = a.value();
+		} else if (a.is("--count")) {
+			o.count = a.num<uint64_t>();
+		} else if (a.is("--timeout-ms")) {
+			o.timeout_ms = a.num<uint32_t>();
+		} else if (a.is("--buffers")) {
+			o.buffers = a.num<uint32_t>();
+		} else if (a.is("--sleep-ms")) {
+			o.sleep_ms = a.num<uint32_t>();
+		} else if (a.is("--min-frames")) {
+			o.min_frames = a.num<uint64_t>();
+		} else if (a.is("--max-gaps")) {
+			o.max_gaps = a.num<uint64_t>();
+		} else if (a.flag("--allow-gaps")) {
+			o.allow_gaps = true;
+		} else if (a.is("--expect-first-seq")) {
+			o.expect_first_seq = a.num<uint64_t>();
+		} else if (a.is("--expect-fmt")) {
+			const std::string_view v = a.value();
+			const auto colon = v.find(':');
+			const auto f = parse_fourcc(v.substr(0, colon));
+			if (!f)
+				throw UsageError("--expect-fmt: unknown format '" + std::string(v) + "'");
+			o.expect_fourcc = *f;
+			if (colon != std::string_view::npos)
+				o.expect_size = parse_size(v.substr(colon + 1), "--expect-fmt");
+		} else if (a.is("--dump")) {
+			o.dump = a.value();
+		} else if (a.flag("--json")) {
+			o.json = true;
+		} else if (a.flag("--help", "-h")) {
+			throw UsageError("");
+		} else {
+			throw UsageError("unknown argument '" + std::string(a.peek()) + "'");
+		}
+	}
+	if (o.device.empty())
+		throw UsageError("-d DEVICE is required");
+	if (o.io == Io::Dmabuf && o.dmabuf_from.empty())
+		throw UsageError("--io dmabuf needs --dmabuf-from /dev/videoM");
+	if (o.buffers == 0)
+		throw UsageError("--buffers must be > 0");
+	return o;
+}
+
+std::string json_escape(std::string_view s)
+{
+	std::string r;
+	for (char c : s) {
+		if (c == '"' || c == '\\') {
+			r += '\\';
+			r += c;
+		} else if (static_cast<unsigned char>(c) < 0x20) {
+			char b[8];
+			std::snprintf(b, sizeof b, "\\u%04x", c);
+			r += b;
+		} else {
+			r += c;
+		}
+	}
+	return r;
+}
+
+class Reader {
+public:
+	Reader(const Options &o, StopSignal &stop) : o_(o), stop_(stop) {}
+
+	int run()
+	{
+		must(dev_.open(o_.device));
+		if (o_.io == Io::Dmabuf)
+			must(exporter_.open(o_.dmabuf_from));
+		must(dev_.g_fmt(kCapture, fmt_));
+		const v4l2_pix_format &pix = fmt_.fmt.pix;
+		sizeimage_ = pix.sizeimage;
+		compressed_ = is_compressed(pix.pixelformat);
+		if (!check_expected_format())
+			return 1;
+		if (sizeimage_ == 0)
+			throw SysError(Status::fail(EINVAL, "VIDIOC_G_FMT on " + o_.device +
+								    ": sizeimage is 0 (" +
+								    describe(pix) + ")"));
+		if (const size_t want = frame_size(pix.pixelformat, pix.width, pix.height);
+		    want && want != sizeimage_)
+			std::fprintf(stderr, "reader: note: sizeimage %zu != minimal %zu for %s\n",
+				     sizeimage_, want, describe(pix).c_str());
+		// Optional (the driver may not have events): lets a format change be
+		// noticed without a LAST buffer.
+		(void)dev_.subscribe_event(V4L2_EVENT_SOURCE_CHANGE);
+
+		start_ns_ = now_ns();
+		if (o_.io == Io::Read)
+			run_read();
+		else
+			run_stream();
+		if (streaming_)
+			must(dev_.streamoff(kCapture));
+		elapsed_ns_ = now_ns() - start_ns_;
+		write_dump();
+		return finish();
+	}
+
+private:
+	// Diagnostics on stderr, at most kMaxReports of them.
+	void problem(const std::string &msg)
+	{
+		if (reports_ < kMaxReports)
+			std::fprintf(stderr, "reader: %s\n", msg.c_str());
+		else if (reports_ == kMaxReports)
+			std::fprintf(stderr, "reader: (further problems not shown)\n");
+		reports_++;
+	}
+
+	bool check_expected_format()
+	{
+		const v4l2_pix_format &pix = fmt_.fmt.pix;
+		bool ok = !o_.expect_fourcc || *o_.expect_fourcc == pix.pixelformat;
+		if (o_.expect_size &&
+		    (o_.expect_size->width != pix.width || o_.expect_size->height != pix.height))
+			ok = false;
+		if (!ok) {
+			std::string want = fourcc_str(*o_.expect_fourcc);
+			if (o_.expect_size)
+				want += " " + std::to_string(o_.expect_size->width) + "x" +
+					std::to_string(o_.expect_size->height);
+			std::fprintf(stderr, "reader: format of %s is %s, expected %s\n",
+				     o_.device.c_str(), describe(pix).c_str(), want.c_str());
+		}
+		return ok;
+	}
+
+	// Checks one received frame. `vb` is null for read() I/O.
+	void process(const uint8_t *data, size_t bytesused, const v4l2_buffer *vb)
+	{
+		const uint64_t now = now_ns();
+		frames_++;
+		const std::string tag = "frame #" + std::to_string(frames_) + ": ";
+		if (vb) {
+			if (vseq_ && vb->sequence <= *vseq_) {
+				seqerr_++;
+				problem(tag + "buf.sequence " + std::to_string(vb->sequence) +
+					" after " + std::to_string(*vseq_));
+			}
+			vseq_ = vb->sequence;
+			if (vb->flags & V4L2_BUF_FLAG_ERROR) {
+				errflag_++;
+				problem(tag + "V4L2_BUF_FLAG_ERROR set");
+			}
+		}
+		bool size_bad = false;
+		if (compressed_ ? (bytesused == 0 || bytesused > sizeimage_)
+				: bytesused != sizeimage_) {
+			size_bad = true;
+			badsize_++;
+			problem(tag + "bytesused " + std::to_string(bytesused) +
+				(compressed_ ? " not in 1.." : " != sizeimage ") +
+				std::to_string(sizeimage_));
+		}
+		const Check c = verify(data, bytesused, fmt_.fmt.pix.pixelformat);
+		if (!c.ok) {
+			if (c.fault == Fault::Length || c.fault == Fault::TooShort) {
+				if (!size_bad)
+					badsize_++;
+			} else {
+				torn_++;
+			}
+			problem(tag + c.why);
+		}
+		const bool has_header = c.ok || (c.fault != Fault::TooShort &&
+						 c.fault != Fault::Magic &&
+						 c.fault != Fault::Version);
+		if (has_header) {
+			const auto kind = seqs_.add(c.seq);
+			if (kind == SeqTracker::Kind::Duplicate)
+				problem(tag + "duplicate seq " + std::to_string(c.seq));
+			else if (kind == SeqTracker::Kind::OutOfOrder)
+				problem(tag + "seq " + std::to_string(c.seq) + " out of order (after " +
+					std::to_string(seqs_.max()) + ")");
+			else if (kind == SeqTracker::Kind::Gap && !o_.allow_gaps &&
+				 seqs_.gaps() > o_.max_gaps)
+				problem(tag + "seq " + std::to_string(c.seq) + " after " +
+					std::to_string(prev_seq_) + " (gap)");
+			prev_seq_ = c.seq;
+		}
+		if (c.ok)
+			latencies_ns_.push_back(now >= c.ts ? static_cast<int64_t>(now - c.ts) : 0);
+		if (!o_.dump.empty())
+			last_frame_.assign(data, data + bytesused);
+	}
+
+	// Drains pending events; true if the source format changed.
+	bool source_changed_event()
+	{
+		bool changed = false;
+		v4l2_event ev;
+		while (dev_.dqevent(ev)) {
+			if (ev.type != V4L2_EVENT_SOURCE_CHANGE)
+				continue;
+			v4l2_format now{};
+			if (!dev_.g_fmt(kCapture, now)) {
+				changed = true;
+				continue;
+			}
+			const v4l2_pix_format &a = now.fmt.pix, &b = fmt_.fmt.pix;
+			if (a.pixelformat != b.pixelformat || a.width != b.width ||
+			    a.height != b.height || a.sizeimage != b.sizeimage)
+				changed = true;
+		}
+		return changed;
+	}
+
+	// Waits for the device: true if it is readable, false to stop (timeout,
+	// signal, source change).
+	bool wait_frame(short &rev)
+	{
+		const uint64_t now = now_ns();
+		const uint64_t limit = last_progress_ns_ + uint64_t{o_.timeout_ms} * 1000000ULL;
+		if (now >= limit) {
+			timed_out_ = true;
+			return false;
+		}
+		const int left = static_cast<int>((limit - now + 999999) / 1000000);
+		Status s = dev_.wait(POLLIN | POLLPRI, left, rev, &stop_);
+		if (s.err == ETIMEDOUT) {
+			timed_out_ = true;
+			return false;
+		}
+		if (s.err == EINTR) {
+			stopped_ = true;
+			return false;
+		}
+		must(s);
+		if ((rev & POLLPRI) && source_changed_event()) {
+			source_changed_ = true;
+			return false;
+		}
+		return (rev & (POLLIN | POLLERR)) != 0;
+	}
+
+	bool want_more() const { return o_.count == 0 || frames_ < o_.count; }
+
+	void slow_down()
+	{
+		if (o_.sleep_ms)
+			stop_.sleep_until(now_ns() + uint64_t{o_.sleep_ms} * 1000000ULL);
+	}
+
+	void run_read()
+	{
+		std::vector<uint8_t> buf(sizeimage_);
+		last_progress_ns_ = now_ns();
+		while (want_more() && !stop_.requested()) {
+			short rev = 0;
+			if (!wait_frame(rev)) {
+				if (timed_out_ || stopped_ || source_changed_)
+					break;
+				continue;
+			}
+			const ssize_t n = ::read(dev_.fd(), buf.data(), buf.size());
+			if (n < 0) {
+				const int e = errno;
+				if (e == EINTR || (e == EAGAIN && !(rev & POLLERR)))
+					continue;
+				if (e == EPIPE) {
+					source_changed_ = true;
+					break;
+				}
+				throw SysError(Status::fail(e, "read on " + o_.device + ": " +
+								       errno_text(e)));
+			}
+			last_progress_ns_ = now_ns();
+			if (n == 0)
+				continue; // an empty buffer: nothing to check
+			process(buf.data(), static_cast<size_t>(n), nullptr);
+			slow_down();
+		}
+	}
+
+	void run_stream()
+	{
+		must(pool_.setup(dev_, kCapture, o_.io, o_.buffers, sizeimage_,
+				 o_.io == Io::Dmabuf ? &exporter_ : nullptr));
+		for (uint32_t i = 0; i < pool_.size(); i++)
+			must(pool_.queue(i));
+		must(dev_.streamon(kCapture));
+		streaming_ = true;
+		last_progress_ns_ = now_ns();
+		bool saw_last = false;
+		while (want_more() && !stop_.requested()) {
+			short rev = 0;
+			if (!wait_frame(rev)) {
+				if (timed_out_ || stopped_ || source_changed_)
+					break;
+				continue;
+			}
+			v4l2_buffer vb;
+			Status s = pool_.dequeue(vb);
+			if (s.err == EAGAIN) {
+				if (rev & POLLERR)
+					throw SysError(Status::fail(
+						EIO, "poll on " + o_.device +
+							     " reported POLLERR and VIDIOC_DQBUF has nothing"));
+				continue;
+			}
+			if (s.err == EPIPE) {
+				source_changed_ = true;
+				break;
+			}
+			must(s);
+			last_progress_ns_ = now_ns();
+			if (vb.flags & V4L2_BUF_FLAG_LAST)
+				saw_last = true;
+			if (!(saw_last && vb.bytesused == 0)) {
+				must(pool_.cpu_begin(vb.index, false));
+				process(pool_.at(vb.index).data(), vb.bytesused, &vb);
+				must(pool_.cpu_end(vb.index, false));
+				slow_down();
+			}
+			if (saw_last) {
+				// DQBUF must now fail with EPIPE; requeueing is allowed but
+				// its result does not matter any more.
+				(void)pool_.queue(vb.index);
+				continue;
+			}
+			must(pool_.queue(vb.index));
+		}
+		if (saw_last && !source_changed_) {
+			if (timed_out_)
+				problem("got a V4L2_BUF_FLAG_LAST buffer but DQBUF never returned EPIPE");
+			source_changed_ = true;
+		}
+	}
+
+	void write_dump()
+	{
+		if (o_.dump.empty())
+			return;
+		std::ofstream f(o_.dump, std::ios::binary | std::ios::trunc);
+		f.write(reinterpret_cast<const char *>(last_frame_.data()),
+			static_cast<std::streamsize>(last_frame_.size()));
+		if (!f)
+			throw std::runtime_error("cannot write " + o_.dump);
+	}
+
+	int finish()
+	{
+		const uint64_t min_frames = o_.min_frames ? *o_.min_frames : (o_.count ? o_.count : 1);
+		std::vector<std::string> fails;
+		if (frames_ < min_frames)
+			fails.push_back("frames " + std::to_string(frames_) + " < " +
+					std::to_string(min_frames) + (timed_out_ ? " (timed out)" : ""));
+		if (torn_)
+			fails.push_back("torn/corrupt frames: " + std::to_string(torn_));
+		if (badsize_)
+			fails.push_back("wrong-size frames: " + std::to_string(badsize_));
+		if (seqs_.duplicates())
+			fails.push_back("duplicates: " + std::to_string(seqs_.duplicates()));
+		if (seqs_.out_of_order())
+			fails.push_back("out of order: " + std::to_string(seqs_.out_of_order()));
+		if (!o_.allow_gaps && seqs_.gaps() > o_.max_gaps)
+			fails.push_back("gaps " + std::to_string(seqs_.gaps()) + " > " +
+					std::to_string(o_.max_gaps));
+		if (seqerr_)
+			fails.push_back("buf.sequence not increasing: " + std::to_string(seqerr_));
+		if (errflag_)
+			fails.push_back("V4L2_BUF_FLAG_ERROR: " + std::to_string(errflag_));
+		if (o_.expect_first_seq && (seqs_.empty() || seqs_.first() != *o_.expect_first_seq))
+			fails.push_back("first seq " +
+					(seqs_.empty() ? std::string("-") : std::to_string(seqs_.first())) +
+					" != expected " + std::to_string(*o_.expect_first_seq));
+		for (const auto &f : fails)
+			std::fprintf(stderr, "reader: FAIL: %s\n", f.c_str());
+
+		const bool ok = fails.empty();
+		const int64_t p50 = percentile(latencies_ns_, 50) / 1000;
+		const int64_t p99 = percentile(latencies_ns_, 99) / 1000;
+		const v4l2_pix_format &pix = fmt_.fmt.pix;
+		const std::string first = seqs_.empty() ? "-" : std::to_string(seqs_.first());
+		const std::string last = seqs_.empty() ? "-" : std::to_string(seqs_.last());
+		const std::string fmt = format_name(pix.pixelformat);
+		const uint64_t elapsed_ms = elapsed_ns_ / 1000000;
+		if (source_changed_)
+			std::fprintf(o_.json ? stderr : stdout, "reader: source changed\n");
+		if (o_.json) {
+			const auto num = [](const std::string &s) { return s == "-" ? "null" : s; };
+			std::printf("{\"io\":\"%s\",\"frames\":%" PRIu64 ",\"first\":%s,\"last\":%s,"
+				    "\"gaps\":%" PRIu64 ",\"dups\":%" PRIu64 ",\"ooo\":%" PRIu64
+				    ",\"torn\":%" PRIu64 ",\"badsize\":%" PRIu64
+				    ",\"lat_p50_us\":%" PRId64 ",\"lat_p99_us\":%" PRId64
+				    ",\"seqerr\":%" PRIu64 ",\"errflag\":%" PRIu64
+				    ",\"fmt\":\"%s\",\"width\":%u,\"height\":%u,\"sizeimage\":%zu"
+				    ",\"elapsed_ms\":%" PRIu64 ",\"timed_out\":%s,\"source_changed\":%s"
+				    ",\"ok\":%s}\n",
+				    io_name(o_.io), frames_, num(first).c_str(), num(last).c_str(),
+				    seqs_.gaps(), seqs_.duplicates(), seqs_.out_of_order(), torn_, badsize_,
+				    p50, p99, seqerr_, errflag_, json_escape(fmt).c_str(), pix.width,
+				    pix.height, sizeimage_, elapsed_ms, timed_out_ ? "true" : "false",
+				    source_changed_ ? "true" : "false", ok ? "true" : "false");
+		} else {
+			std::printf("reader: io=%s frames=%" PRIu64 " first=%s last=%s gaps=%" PRIu64
+				    " dups=%" PRIu64 " ooo=%" PRIu64 " torn=%" PRIu64
+				    " badsize=%" PRIu64 " lat_p50_us=%" PRId64 " lat_p99_us=%" PRId64
+				    " seqerr=%" PRIu64 " errflag=%" PRIu64
+				    " fmt=%s size=%ux%u sizeimage=%zu elapsed_ms=%" PRIu64 " result=%s\n",
+				    io_name(o_.io), frames_, first.c_str(), last.c_str(), seqs_.gaps(),
+				    seqs_.duplicates(), seqs_.out_of_order(), torn_, badsize_, p50, p99,
+				    seqerr_, errflag_, fmt.c_str(), pix.width, pix.height, sizeimage_,
+				    elapsed_ms, ok ? "ok" : "fail");
+		}
+		std::fflush(stdout);
+		if (source_changed_)
+			return 3;
+		return ok ? 0 : 1;
+	}
+
+	const Options &o_;
+	StopSignal &stop_;
+	Device dev_;
+	Device exporter_;
+	BufferPool pool_; // after the devices: unmapped before they close
+	v4l2_format fmt_{};
+	size_t sizeimage_ = 0;
+	bool compressed_ = false;
+	bool streaming_ = false;
+	bool timed_out_ = false;
+	bool stopped_ = false;
+	bool source_changed_ = false;
+	uint64_t start_ns_ = 0, elapsed_ns_ = 0, last_progress_ns_ = 0;
+	uint64_t frames_ = 0, torn_ = 0, badsize_ = 0, seqerr_ = 0, errflag_ = 0;
+	uint64_t prev_seq_ = 0;
+	std::optional<uint32_t> vseq_;
+	SeqTracker seqs_;
+	std::vector<int64_t> latencies_ns_;
+	std::vector<uint8_t> last_frame_;
+	int reports_ = 0;
+};
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	Options opts;
+	try {
+		opts = parse(argc, argv);
+	} catch (const lb::UsageError &e) {
+		if (*e.what())
+			std::fprintf(stderr, "lb-reader: %s\n", e.what());
+		std::fputs(kUsage, stderr);
+		return 2;
+	}
+	lb::StopSignal stop;
+	try {
+		Reader r(opts, stop);
+		return r.run();
+	} catch (const std::exception &e) {
+		std::fprintf(stderr, "reader: %s\n", e.what());
+		return 1;
+	}
+}
