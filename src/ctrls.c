@@ -21,8 +21,16 @@ static int lb_s_ctrl(struct v4l2_ctrl *ctrl)
 		}
 		return 0;
 	case V4L2LOOPBACK_CID_SUSTAIN_FRAMERATE:
+		dev->sustain = ctrl->val;
+		lb_ticker_kick(dev);
+		return 0;
 	case V4L2LOOPBACK_CID_TIMEOUT:
+		dev->timeout_ms = ctrl->val;
+		lb_ticker_kick(dev);
+		return 0;
 	case V4L2LOOPBACK_CID_TIMEOUT_IMAGE_IO:
+		/* the next open() is the one that writes the image */
+		dev->image_io_pending = true;
 		return 0;
 	default:
 		return -EINVAL;

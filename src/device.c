@@ -39,6 +39,7 @@ static void lb_dev_release(struct v4l2_device *v4l2_dev)
 {
 	struct lb_dev *dev = container_of(v4l2_dev, struct lb_dev, v4l2_dev);
 
+	lb_ticker_stop(dev);
 	v4l2_ctrl_handler_free(&dev->ctrl_hdl);
 	v4l2_device_unregister(&dev->v4l2_dev);
 	lb_store_free(dev);
@@ -78,6 +79,7 @@ int lb_dev_create(const struct lb_config *cfg, int index, struct lb_dev **out)
 	mutex_init(&dev->lock);
 	INIT_LIST_HEAD(&dev->readers);
 	lb_dev_init_format(dev);
+	lb_ticker_init(dev);
 
 	snprintf(dev->v4l2_dev.name, sizeof(dev->v4l2_dev.name),
 		 "%s-%03d", LB_MODULE_NAME, index);

@@ -30,6 +30,8 @@ static int lb_open(struct file *file)
 		goto free_fh;
 	}
 	dev->openers++;
+	fh->image_writer = dev->image_io_pending;
+	dev->image_io_pending = false;
 	mutex_unlock(&dev->lock);
 
 	v4l2_fh_init(&fh->fh, &dev->vdev);
@@ -94,6 +96,10 @@ static ssize_t lb_write(struct file *file, const char __user *buf,
 
 	if (mutex_lock_interruptible(&dev->lock))
 		return -ERESTARTSYS;
+	if (fh->image_writer) {
+		ret = lb_timeout_image_write(dev, fh, buf, count);
+		goto unlock;
+	}
 	if (!lb_type_allowed(dev, fh, V4L2_BUF_TYPE_VIDEO_OUTPUT)) {
 		ret = -EINVAL;
 		goto unlock;
@@ -122,14 +128,22 @@ static __poll_t lb_poll(struct file *file, struct poll_table_struct *wait)
 	__poll_t res = 0;
 
 	mutex_lock(&dev->lock);
-	if (dev->writer == fh)
+	if (dev->writer == fh) {
 		res = vb2_poll(&dev->out_q, file, wait);
-	else if (fh->is_reader ||
-		 (req & (EPOLLIN | EPOLLRDNORM) &&
-		  lb_type_allowed(dev, fh, V4L2_BUF_TYPE_VIDEO_CAPTURE)))
+	} else if (lb_type_allowed(dev, fh, V4L2_BUF_TYPE_VIDEO_CAPTURE)) {
+		/* vb2 starts read() emulation on poll: that makes a reader */
+		if (!fh->is_reader && (req & (EPOLLIN | EPOLLRDNORM)) &&
+		    lb_reader_claim(dev, fh)) {
+			res = EPOLLERR;
+			goto unlock;
+		}
 		res = vb2_poll(&fh->cap_q, file, wait);
-	else
+		if (!vb2_is_busy(&fh->cap_q) && !fh->cap_q.fileio)
+			lb_reader_release(dev, fh);
+	} else {
 		res = v4l2_ctrl_poll(file, wait);
+	}
+unlock:
 	mutex_unlock(&dev->lock);
 	return res;
 }
@@ -140,8 +154,12 @@ static int lb_mmap(struct file *file, struct vm_area_struct *vma)
 	struct lb_fh *fh = to_lb_fh(lb_file_fh(file));
 	unsigned long base = LB_CAP_OFF_BASE >> PAGE_SHIFT;
 
-	if (vma->vm_pgoff < base)
+	if (vma->vm_pgoff < base) {
+		/* only the writer maps the writer's buffers */
+		if (READ_ONCE(dev->out_q.owner) != &fh->fh)
+			return -EINVAL;
 		return vb2_mmap(&dev->out_q, vma);
+	}
 	vma->vm_pgoff -= base;
 	return vb2_mmap(&fh->cap_q, vma);
 }

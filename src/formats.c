@@ -10,6 +10,10 @@
 	  .hsub = (h), .vsub = (v), .colorspace = (cs) }
 #define YUV(f, b, en, ed, h, v) RAW(f, b, en, ed, h, v, V4L2_COLORSPACE_SMPTE170M)
 #define RGB(f, b) RAW(f, b, 0, 1, 1, 1, V4L2_COLORSPACE_SRGB)
+#define UNLISTED(f, b, en, ed, h, v) \
+	{ .fourcc = (f), .bpp = (b), .extra_num = (en), .extra_den = (ed), \
+	  .hsub = (h), .vsub = (v), .colorspace = V4L2_COLORSPACE_SMPTE170M, \
+	  .unlisted = true }
 #define CODED(f, cs) { .fourcc = (f), .extra_den = 1, .hsub = 1, .vsub = 1, \
 		       .colorspace = (cs), .compressed = true }
 
@@ -20,12 +24,12 @@ static const struct lb_format lb_formats[] = {
 	YUV(V4L2_PIX_FMT_YVYU, 16, 0, 1, 2, 1),
 	YUV(V4L2_PIX_FMT_VYUY, 16, 0, 1, 2, 1),
 	/* planar and semi-planar YUV */
-	YUV(V4L2_PIX_FMT_NV12, 8, 1, 2, 2, 2),
-	YUV(V4L2_PIX_FMT_NV21, 8, 1, 2, 2, 2),
+	UNLISTED(V4L2_PIX_FMT_NV12, 8, 1, 2, 2, 2),
+	UNLISTED(V4L2_PIX_FMT_NV21, 8, 1, 2, 2, 2),
 	YUV(V4L2_PIX_FMT_YUV420, 8, 1, 2, 2, 2),
 	YUV(V4L2_PIX_FMT_YVU420, 8, 1, 2, 2, 2),
-	YUV(V4L2_PIX_FMT_NV16, 8, 1, 1, 2, 1),
-	YUV(V4L2_PIX_FMT_NV61, 8, 1, 1, 2, 1),
+	UNLISTED(V4L2_PIX_FMT_NV16, 8, 1, 1, 2, 1),
+	UNLISTED(V4L2_PIX_FMT_NV61, 8, 1, 1, 2, 1),
 	YUV(V4L2_PIX_FMT_YUV422P, 8, 1, 1, 2, 1),
 	YUV(V4L2_PIX_FMT_GREY, 8, 0, 1, 1, 1),
 	YUV(V4L2_PIX_FMT_Y16, 16, 0, 1, 1, 1),
@@ -57,14 +61,15 @@ static const struct lb_format lb_formats[] = {
 #endif
 };
 
-unsigned int lb_format_count(void)
-{
-	return ARRAY_SIZE(lb_formats);
-}
-
+/* The index-th format of the output side's ENUM_FMT. */
 const struct lb_format *lb_format_by_index(unsigned int index)
 {
-	return index < ARRAY_SIZE(lb_formats) ? &lb_formats[index] : NULL;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(lb_formats); i++)
+		if (!lb_formats[i].unlisted && index-- == 0)
+			return &lb_formats[i];
+	return NULL;
 }
 
 const struct lb_format *lb_format_find(u32 fourcc)

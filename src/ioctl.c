@@ -26,7 +26,8 @@ bool lb_type_allowed(struct lb_dev *dev, struct lb_fh *fh, u32 type)
 	case V4L2_BUF_TYPE_VIDEO_CAPTURE:
 		return (caps & V4L2_CAP_VIDEO_CAPTURE) || fh->is_reader;
 	case V4L2_BUF_TYPE_VIDEO_OUTPUT:
-		return (caps & V4L2_CAP_VIDEO_OUTPUT) || dev->writer == fh;
+		return (caps & V4L2_CAP_VIDEO_OUTPUT) || dev->writer == fh ||
+		       fh->image_writer;
 	default:
 		return false;
 	}
@@ -113,6 +114,8 @@ static int lb_s_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
 	struct lb_fh *fh = file_lb_fh(file);
 	int ret;
 
+	if (fh->image_writer)	/* the timeout image takes the current format */
+		return lb_g_fmt_out(file, priv, f);
 	ret = lb_try_fmt_out(file, priv, f);
 	if (ret)
 		return ret;
@@ -231,11 +234,21 @@ static int lb_s_parm(struct file *file, void *priv, struct v4l2_streamparm *a)
 
 /* inputs and outputs: one each */
 
+/* Inputs belong to the capture side, outputs to the output side. */
+static int lb_io_allowed(struct file *file, u32 type)
+{
+	struct lb_dev *dev = video_drvdata(file);
+
+	return lb_type_allowed(dev, file_lb_fh(file), type) ? 0 : -ENOTTY;
+}
+
 static int lb_enum_input(struct file *file, void *priv,
 			 struct v4l2_input *inp)
 {
 	struct lb_dev *dev = video_drvdata(file);
 
+	if (lb_io_allowed(file, V4L2_BUF_TYPE_VIDEO_CAPTURE))
+		return -ENOTTY;
 	if (inp->index)
 		return -EINVAL;
 	strscpy(inp->name, "loopback", sizeof(inp->name));
@@ -244,20 +257,33 @@ static int lb_enum_input(struct file *file, void *priv,
 	return 0;
 }
 
-static int lb_g_io(struct file *file, void *priv, unsigned int *i)
+static int lb_g_input(struct file *file, void *priv, unsigned int *i)
 {
 	*i = 0;
-	return 0;
+	return lb_io_allowed(file, V4L2_BUF_TYPE_VIDEO_CAPTURE);
 }
 
-static int lb_s_io(struct file *file, void *priv, unsigned int i)
+static int lb_s_input(struct file *file, void *priv, unsigned int i)
 {
-	return i ? -EINVAL : 0;
+	return lb_io_allowed(file, V4L2_BUF_TYPE_VIDEO_CAPTURE) ?: (i ? -EINVAL : 0);
+}
+
+static int lb_g_output(struct file *file, void *priv, unsigned int *i)
+{
+	*i = 0;
+	return lb_io_allowed(file, V4L2_BUF_TYPE_VIDEO_OUTPUT);
+}
+
+static int lb_s_output(struct file *file, void *priv, unsigned int i)
+{
+	return lb_io_allowed(file, V4L2_BUF_TYPE_VIDEO_OUTPUT) ?: (i ? -EINVAL : 0);
 }
 
 static int lb_enum_output(struct file *file, void *priv,
 			  struct v4l2_output *out)
 {
+	if (lb_io_allowed(file, V4L2_BUF_TYPE_VIDEO_OUTPUT))
+		return -ENOTTY;
 	if (out->index)
 		return -EINVAL;
 	strscpy(out->name, "loopback in", sizeof(out->name));
@@ -284,6 +310,8 @@ static int lb_reqbufs(struct file *file, void *priv,
 	if (!lb_type_allowed(dev, fh, p->type))
 		return -EINVAL;
 	if (p->type == V4L2_BUF_TYPE_VIDEO_OUTPUT) {
+		/* the streaming API makes a timeout-image opener a writer */
+		fh->image_writer = false;
 		if (p->count) {
 			ret = lb_writer_claim(dev, fh);
 			if (ret)
@@ -294,11 +322,9 @@ static int lb_reqbufs(struct file *file, void *priv,
 			lb_writer_release(dev, fh);
 		return ret;
 	}
-	if (p->count) {
-		ret = lb_reader_claim(dev, fh);
-		if (ret)
-			return ret;
-	}
+	ret = p->count ? lb_reader_claim(dev, fh) : lb_reader_may_claim(dev, fh);
+	if (ret)
+		return ret;
 	ret = vb2_reqbufs(&fh->cap_q, p);
 	if (!vb2_is_busy(&fh->cap_q))
 		lb_reader_release(dev, fh);
@@ -315,6 +341,7 @@ static int lb_create_bufs(struct file *file, void *priv,
 	if (!lb_type_allowed(dev, fh, p->format.type))
 		return -EINVAL;
 	if (p->format.type == V4L2_BUF_TYPE_VIDEO_OUTPUT) {
+		fh->image_writer = false;
 		if (p->count) {
 			ret = lb_writer_claim(dev, fh);
 			if (ret)
@@ -322,11 +349,9 @@ static int lb_create_bufs(struct file *file, void *priv,
 		}
 		return vb2_ioctl_create_bufs(file, priv, p);
 	}
-	if (p->count) {
-		ret = lb_reader_claim(dev, fh);
-		if (ret)
-			return ret;
-	}
+	ret = p->count ? lb_reader_claim(dev, fh) : lb_reader_may_claim(dev, fh);
+	if (ret)
+		return ret;
 	ret = vb2_create_bufs(&fh->cap_q, p);
 	if (!vb2_is_busy(&fh->cap_q))
 		lb_reader_release(dev, fh);
@@ -504,11 +529,11 @@ const struct v4l2_ioctl_ops lb_ioctl_ops = {
 	.vidioc_g_parm = lb_g_parm,
 	.vidioc_s_parm = lb_s_parm,
 	.vidioc_enum_input = lb_enum_input,
-	.vidioc_g_input = lb_g_io,
-	.vidioc_s_input = lb_s_io,
+	.vidioc_g_input = lb_g_input,
+	.vidioc_s_input = lb_s_input,
 	.vidioc_enum_output = lb_enum_output,
-	.vidioc_g_output = lb_g_io,
-	.vidioc_s_output = lb_s_io,
+	.vidioc_g_output = lb_g_output,
+	.vidioc_s_output = lb_s_output,
 	.vidioc_reqbufs = lb_reqbufs,
 	.vidioc_create_bufs = lb_create_bufs,
 	.vidioc_prepare_buf = lb_prepare_buf,

@@ -9,6 +9,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <media/v4l2-ctrls.h>
 #include <media/v4l2-device.h>
 #include <media/v4l2-dev.h>
@@ -98,6 +99,24 @@ struct lb_dev {
 	u64 store_seq;
 	u64 store_ts;
 	bool store_valid;
+	/* when the store last got a frame, from the writer or repeated [L] */
+	u64 last_publish_ns;
+	u64 last_write_ns;
+
+	/* sustain_framerate and timeout: a periodic tick in process context */
+	struct delayed_work tick;
+	bool tick_running;	/* [L] */
+	bool sustain;		/* [L] */
+	u32 timeout_ms;		/* [L] */
+	bool timeout_active;	/* readers get the timeout image now [L] */
+
+	/* the timeout image: set by an opener after timeout_image_io [L] */
+	void *timeout_image;
+	u32 timeout_image_bytes;
+	u32 timeout_image_alloc;
+	struct v4l2_pix_format timeout_image_pix;
+	bool timeout_image_set;
+	bool image_io_pending;
 
 	/* controls */
 	struct v4l2_ctrl *ctrl_keep_format;
@@ -122,6 +141,8 @@ struct lb_dev {
  * @last_seq: store sequence of the last frame delivered, 0 = none [L]
  * @seq_base: store sequence that maps to buffer sequence 0 [L]
  * @source_changed: the format changed under this reader's buffers [L]
+ * @image_writer: opened after timeout_image_io: write() sets the timeout image
+ * @image_pos: bytes of the timeout image written so far [L]
  */
 struct lb_fh {
 	struct v4l2_fh fh;
@@ -134,6 +155,8 @@ struct lb_fh {
 	u64 last_seq;
 	u64 seq_base;
 	bool source_changed;
+	bool image_writer;
+	u32 image_pos;
 };
 
 struct lb_buffer {
@@ -181,6 +204,7 @@ int lb_writer_set_format(struct lb_dev *dev, struct v4l2_pix_format *pix);
 
 /* reader.c: per-handle capture queues and frame delivery */
 int lb_reader_queue_init(struct lb_fh *fh);
+int lb_reader_may_claim(struct lb_dev *dev, struct lb_fh *fh);
 int lb_reader_claim(struct lb_dev *dev, struct lb_fh *fh);
 void lb_reader_release(struct lb_dev *dev, struct lb_fh *fh);
 void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh);
@@ -189,7 +213,16 @@ void lb_readers_source_change(struct lb_dev *dev);
 
 /* store.c: the newest frame */
 int lb_store_put(struct lb_dev *dev, const void *data, u32 bytes, u64 ts);
+int lb_store_fill(struct lb_dev *dev, u8 value, u64 ts);
+void lb_store_publish(struct lb_dev *dev, u64 ts);
 void lb_store_free(struct lb_dev *dev);
+
+/* ticker.c: sustain_framerate, timeout and the timeout image */
+void lb_ticker_init(struct lb_dev *dev);
+void lb_ticker_kick(struct lb_dev *dev);
+void lb_ticker_stop(struct lb_dev *dev);
+ssize_t lb_timeout_image_write(struct lb_dev *dev, struct lb_fh *fh,
+			       const char __user *buf, size_t count);
 
 /* ctrls.c: controls */
 int lb_ctrls_init(struct lb_dev *dev);

@@ -68,6 +68,7 @@ static int lb_cap_start_streaming(struct vb2_queue *q, unsigned int count)
 	dev->nr_streaming++;
 	if (dev->nr_streaming == 1)
 		lb_send_client_usage(dev);
+	lb_ticker_kick(dev);
 	return 0;
 }
 
@@ -111,15 +112,24 @@ int lb_reader_queue_init(struct lb_fh *fh)
 }
 
 /*
- * @fh takes capture buffers: it becomes a reader unless max_readers are
- * already reading. Called with the lock.
+ * Could @fh become a reader? Not while max_readers others read: then even
+ * its REQBUFS(0) gets EBUSY, as with V4L2's single streaming owner.
  */
+int lb_reader_may_claim(struct lb_dev *dev, struct lb_fh *fh)
+{
+	if (fh->is_reader || !dev->cfg.max_readers ||
+	    dev->nr_readers < dev->cfg.max_readers)
+		return 0;
+	return -EBUSY;
+}
+
+/* @fh takes capture buffers and becomes a reader. Called with the lock. */
 int lb_reader_claim(struct lb_dev *dev, struct lb_fh *fh)
 {
-	if (fh->is_reader)
-		return 0;
-	if (dev->cfg.max_readers && dev->nr_readers >= dev->cfg.max_readers)
-		return -EBUSY;
+	int ret = lb_reader_may_claim(dev, fh);
+
+	if (ret || fh->is_reader)
+		return ret;
 	fh->is_reader = true;
 	fh->pix = dev->pix;
 	fh->source_changed = false;

@@ -20,6 +20,15 @@ static int lb_out_queue_setup(struct vb2_queue *q, unsigned int *nbuffers,
 	return 0;
 }
 
+static int lb_out_buf_out_validate(struct vb2_buffer *vb)
+{
+	struct vb2_v4l2_buffer *vbuf = to_vb2_v4l2_buffer(vb);
+
+	if (vbuf->field == V4L2_FIELD_ANY)
+		vbuf->field = V4L2_FIELD_NONE;
+	return vbuf->field == V4L2_FIELD_NONE ? 0 : -EINVAL;
+}
+
 static int lb_out_buf_prepare(struct vb2_buffer *vb)
 {
 	struct lb_dev *dev = vb2_get_drv_priv(vb->vb2_queue);
@@ -53,6 +62,8 @@ static void lb_out_buf_queue(struct vb2_buffer *vb)
 	ret = lb_store_put(dev, vb2_plane_vaddr(vb, 0),
 			   vb2_get_plane_payload(vb, 0), ts);
 	vbuf->sequence = dev->frames_written++;
+	dev->last_write_ns = ktime_get_ns();
+	dev->timeout_active = false;
 	vbuf->field = V4L2_FIELD_NONE;
 	if (ret) {
 		vb2_buffer_done(vb, VB2_BUF_STATE_ERROR);
@@ -78,6 +89,7 @@ static void lb_out_stop_streaming(struct vb2_queue *q)
 
 static const struct vb2_ops lb_out_qops = {
 	.queue_setup = lb_out_queue_setup,
+	.buf_out_validate = lb_out_buf_out_validate,
 	.buf_prepare = lb_out_buf_prepare,
 	.buf_queue = lb_out_buf_queue,
 	.start_streaming = lb_out_start_streaming,

@@ -291,7 +291,7 @@ private:
 				stopped_ = true;
 				break;
 			}
-			while (reclaim(pool, false)) {
+			while (streaming_ && reclaim(pool, false)) {
 			}
 			if (free_.empty() && !reclaim(pool, true))
 				break; // stop signal
