@@ -6,6 +6,7 @@
 #ifndef LB_H
 #define LB_H
 
+#include <linux/bits.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
@@ -28,7 +29,7 @@
 #define LB_LABEL_LEN 32
 
 /* mmap offsets of capture buffers start here; output buffers below. */
-#define LB_CAP_OFF_BASE (1U << 30)
+#define LB_CAP_OFF_BASE BIT(30)
 
 /**
  * struct lb_config - per-device settings, fixed when the device is made
@@ -71,7 +72,7 @@ struct lb_dev {
 	struct v4l2_device v4l2_dev;
 	struct video_device vdev;
 	struct v4l2_ctrl_handler ctrl_hdl;
-	struct mutex lock;
+	struct mutex lock;	/* see "Locking" above */
 	struct lb_config cfg;
 	int index;
 
@@ -122,6 +123,9 @@ struct lb_dev {
 	struct v4l2_ctrl *ctrl_keep_format;
 	struct v4l2_ctrl *ctrl_sustain;
 	struct v4l2_ctrl *ctrl_timeout;
+
+	/* the writer's buffer sequence, from 0 at each STREAMON [L] */
+	u32 out_seq;
 
 	/* statistics [L] */
 	u64 frames_written;

@@ -174,7 +174,7 @@ void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh)
 	if (!dev->store_valid || dev->store_seq <= fh->last_seq)
 		return;
 	vaddr = vb2_plane_vaddr(&vbuf->vb2_buf, 0);
-	if (!vaddr)
+	if (!vaddr || dev->store_bytes > vb2_plane_size(&vbuf->vb2_buf, 0))
 		return;
 	list_del(&buf->list);
 	if (dev->store_seq > fh->last_seq + 1)

@@ -61,7 +61,8 @@ static void lb_out_buf_queue(struct vb2_buffer *vb)
 
 	ret = lb_store_put(dev, vb2_plane_vaddr(vb, 0),
 			   vb2_get_plane_payload(vb, 0), ts);
-	vbuf->sequence = dev->frames_written++;
+	vbuf->sequence = dev->out_seq++;
+	dev->frames_written++;
 	dev->last_write_ns = ktime_get_ns();
 	dev->timeout_active = false;
 	vbuf->field = V4L2_FIELD_NONE;
@@ -79,6 +80,9 @@ static void lb_out_buf_queue(struct vb2_buffer *vb)
 
 static int lb_out_start_streaming(struct vb2_queue *q, unsigned int count)
 {
+	struct lb_dev *dev = vb2_get_drv_priv(q);
+
+	dev->out_seq = 0;
 	return 0;
 }
 
