@@ -80,15 +80,19 @@ static void lb_out_buf_queue(struct vb2_buffer *vb)
 
 static int lb_out_start_streaming(struct vb2_queue *q, unsigned int count)
 {
-	struct lb_dev *dev = vb2_get_drv_priv(q);
-
-	dev->out_seq = 0;
 	return 0;
 }
 
+/*
+ * Buffers never stay with the driver: nothing to give back. The sequence
+ * restarts here, not in start_streaming: vb2 hands buffers queued before
+ * STREAMON to buf_queue before it calls start_streaming.
+ */
 static void lb_out_stop_streaming(struct vb2_queue *q)
 {
-	/* buffers never stay with the driver: nothing to give back */
+	struct lb_dev *dev = vb2_get_drv_priv(q);
+
+	dev->out_seq = 0;
 }
 
 static const struct vb2_ops lb_out_qops = {
