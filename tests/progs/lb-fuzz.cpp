@@ -5,11 +5,15 @@
 // from several threads in each of several worker processes.
 //
 //   lb-fuzz -d /dev/videoN [-d ...] [--ctl /dev/v4l2loopback] [--calls N]
-//           [--procs P] [--threads T] [--seed S] [--seconds S] [--no-remove]
+//           [--procs P] [--threads T] [--seed S] [--seconds S]
+//           [--worker-seconds S] [--no-remove]
 //
 // Each worker is a forked child, so a random pointer that makes the kernel
 // write into the fuzzer's own memory can at worst crash that child: the
-// parent counts such crashes and starts a new worker. What matters is the
+// parent counts such crashes and starts a new worker. A worker stuck in a
+// blocking call (a read() on a node nobody writes to) is killed after
+// --worker-seconds and counted. VIDIOC_LOG_STATUS is left out: its log lines
+// on a slow serial console would dominate the run. What matters is the
 // kernel: the VM harness fails the run on any splat, and the test checks
 // that the device still streams afterwards. --calls is the total budget
 // over all workers (default 100000); --seconds bounds the wall time.
@@ -49,12 +53,14 @@ struct Options {
 	unsigned threads = 2;
 	uint64_t seed = 1;
 	unsigned seconds = 300;
+	unsigned worker_seconds = 20;
 	bool no_remove = false;
 };
 
 constexpr const char *kUsage =
 	"usage: lb-fuzz -d /dev/videoN [-d ...] [--ctl /dev/v4l2loopback] [--calls N]\n"
-	"               [--procs P] [--threads T] [--seed S] [--seconds S] [--no-remove]\n";
+	"               [--procs P] [--threads T] [--seed S] [--seconds S]\n"
+	"               [--worker-seconds S] [--no-remove]\n";
 
 Options parse(int argc, char **argv)
 {
@@ -75,6 +81,8 @@ Options parse(int argc, char **argv)
 			o.seed = parse_num<uint64_t>(a.value(), "--seed");
 		else if (a.is("--seconds"))
 			o.seconds = parse_num<unsigned>(a.value(), "--seconds");
+		else if (a.is("--worker-seconds"))
+			o.worker_seconds = parse_num<unsigned>(a.value(), "--worker-seconds");
 		else if (a.flag("--no-remove"))
 			o.no_remove = true;
 		else if (a.flag("--help", "-h"))
@@ -101,7 +109,7 @@ const unsigned long kVideoIoctls[] = {
 	VIDIOC_ENUM_FRAMESIZES, VIDIOC_ENUM_FRAMEINTERVALS, VIDIOC_CREATE_BUFS,
 	VIDIOC_PREPARE_BUF, VIDIOC_G_PRIORITY, VIDIOC_S_PRIORITY,
 	VIDIOC_SUBSCRIBE_EVENT, VIDIOC_UNSUBSCRIBE_EVENT, VIDIOC_DQEVENT,
-	VIDIOC_LOG_STATUS, VIDIOC_G_SELECTION, VIDIOC_S_SELECTION, VIDIOC_CROPCAP,
+	VIDIOC_G_SELECTION, VIDIOC_S_SELECTION, VIDIOC_CROPCAP,
 	VIDIOC_G_STD, VIDIOC_S_STD, VIDIOC_ENUMSTD, VIDIOC_QUERYSTD,
 	VIDIOC_ENCODER_CMD, VIDIOC_DECODER_CMD,
 };
@@ -175,7 +183,7 @@ private:
 		const bool ctl = !o_.ctl.empty() && pick(8) == 0;
 		const std::string &path = ctl ? o_.ctl : o_.devices[pick(o_.devices.size())];
 		int flags = O_RDWR | O_CLOEXEC;
-		if (pick(2))
+		if (pick(8))
 			flags |= O_NONBLOCK;
 		int fd = ::open(path.c_str(), flags);
 		if (fd >= 0)
@@ -371,13 +379,14 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.seconds);
-	const uint64_t per_proc = o.calls / o.procs + 1;
-	uint64_t started = 0, crashed = 0, spent = 0, round = 0;
-	std::map<pid_t, uint64_t> live;
-	while ((spent < o.calls || !live.empty()) && std::chrono::steady_clock::now() < deadline + std::chrono::seconds(30)) {
-		while (live.size() < o.procs && spent < o.calls &&
-		       std::chrono::steady_clock::now() < deadline) {
-			const uint64_t calls = std::min(per_proc, o.calls - spent);
+	using clock = std::chrono::steady_clock;
+	// small chunks, so a killed worker loses little of the budget
+	const uint64_t chunk = std::min<uint64_t>(o.calls / o.procs + 1, 5000);
+	uint64_t started = 0, crashed = 0, stuck = 0, spent = 0, round = 0;
+	std::map<pid_t, clock::time_point> live;
+	while ((spent < o.calls || !live.empty()) && clock::now() < deadline) {
+		while (live.size() < o.procs && spent < o.calls) {
+			const uint64_t calls = std::min(chunk, o.calls - spent);
 			pid_t pid = fork();
 			if (pid < 0) {
 				std::perror("lb-fuzz: fork");
@@ -385,27 +394,36 @@ int main(int argc, char **argv)
 			}
 			if (pid == 0)
 				_exit(run_process(o, o.seed + round, calls, deadline));
-			live[pid] = calls;
+			live[pid] = clock::now() + std::chrono::seconds(o.worker_seconds);
 			spent += calls;
 			started++;
 			round++;
 		}
 		int status = 0;
-		pid_t pid = waitpid(-1, &status, 0);
-		if (pid < 0)
-			break;
-		live.erase(pid);
-		if (WIFSIGNALED(status))
-			crashed++;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid > 0) {
+			live.erase(pid);
+			if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+				crashed++;
+			continue;
+		}
+		for (auto &[p, limit] : live)
+			if (clock::now() > limit) {
+				kill(p, SIGKILL);
+				limit = clock::time_point::max();
+				stuck++;
+			}
+		usleep(20000);
 	}
-	for (auto &[pid, calls] : live) {
+	for (auto &[pid, limit] : live) {
 		kill(pid, SIGKILL);
 		waitpid(pid, nullptr, 0);
 	}
-	std::printf("fuzz: calls=%llu workers=%llu worker_crashes=%llu seed=%llu\n",
+	std::printf("fuzz: calls=%llu workers=%llu worker_crashes=%llu worker_stuck=%llu seed=%llu\n",
 		    static_cast<unsigned long long>(spent),
 		    static_cast<unsigned long long>(started),
 		    static_cast<unsigned long long>(crashed),
+		    static_cast<unsigned long long>(stuck),
 		    static_cast<unsigned long long>(o.seed));
 	return spent >= o.calls ? 0 : 1;
 }

@@ -17,7 +17,7 @@ RANDOM=7
 vals=(-2 -1 0 1 2 3 31 32 33 64 65 100000 2147483647 -2147483648 abc "" 1,1 0,0,0)
 names=(devices video_nr max_buffers max_openers max_width max_height max_readers exclusive_caps debug)
 bad=0
-for i in $(seq 40); do
+for i in $(seq 24); do
 	p="${names[RANDOM % ${#names[@]}]}=${vals[RANDOM % ${#vals[@]}]}"
 	q="${names[RANDOM % ${#names[@]}]}=${vals[RANDOM % ${#vals[@]}]}"
 	before=$(video_nodes)
@@ -65,7 +65,9 @@ check fuzz "$T/lb-fuzz" -d /dev/video30 -d /dev/video31 --ctl /dev/v4l2loopback 
 kill $w $r 2>/dev/null
 wait $w $r 2>/dev/null
 
-# the next stream on the same device works, content-checked
+# the next stream on the same device works, content-checked (the fuzzer
+# left random control values: sustain_framerate would repeat frames)
+v4l2-ctl -d /dev/video30 -c sustain_framerate=0,timeout=0,keep_format=0
 "$T/lb-reader" -d /dev/video30 --count 20 --timeout-ms 20000 \
 	>"$LB_OUT/$LB_CASE-after.log" 2>&1 &
 r=$!
