@@ -37,20 +37,26 @@ static ssize_t format_show(struct device *d, struct device_attribute *attr,
 			  tpf.numerator);
 }
 
-/* "@N" or "@N/M": N/M frames per second. */
+/* "@N" or "@N/M": N/M frames per second, from 1 to 1000. */
 static ssize_t format_store(struct device *d, struct device_attribute *attr,
 			    const char *buf, size_t len)
 {
 	struct lb_dev *dev = to_lb_dev(d);
 	unsigned int num, den = 1;
-	char tail;
-	int n;
+	char tmp[32], *p, *slash;
 
-	n = sscanf(buf, "@%u/%u%c", &num, &den, &tail);
-	if (n < 1 || (n == 3 && tail != '\n') || !num || !den)
+	if (len >= sizeof(tmp))
 		return -EINVAL;
-	/* fps num/den is a frame time of den/num seconds */
-	if (div_u64((u64)den * 1000, num) < 1 || num / den > 1000)
+	strscpy(tmp, buf, sizeof(tmp));
+	p = strim(tmp);
+	if (*p++ != '@')
+		return -EINVAL;
+	slash = strchr(p, '/');
+	if (slash)
+		*slash++ = 0;
+	if (kstrtouint(p, 10, &num) || (slash && kstrtouint(slash, 10, &den)))
+		return -EINVAL;
+	if (!num || !den || num < den || num / den > 1000)
 		return -EINVAL;
 	mutex_lock(&dev->lock);
 	dev->timeperframe = (struct v4l2_fract){ den, num };
@@ -59,55 +65,32 @@ static ssize_t format_store(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RW(format);
 
-static ssize_t max_readers_show(struct device *d,
-				struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(to_lb_dev(d)->cfg.max_readers));
-}
+/* A writable unsigned setting in dev->cfg, at least @min. */
+#define LB_CFG_ATTR(name, min)						\
+static ssize_t name##_show(struct device *d,				\
+			   struct device_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_lb_dev(d)->cfg.name)); \
+}									\
+									\
+static ssize_t name##_store(struct device *d,				\
+			    struct device_attribute *attr,		\
+			    const char *buf, size_t len)		\
+{									\
+	struct lb_dev *dev = to_lb_dev(d);				\
+	unsigned int val;						\
+									\
+	if (kstrtouint(buf, 0, &val) || val < (min))			\
+		return -EINVAL;						\
+	mutex_lock(&dev->lock);						\
+	dev->cfg.name = val;						\
+	mutex_unlock(&dev->lock);					\
+	return len;							\
+}									\
+static DEVICE_ATTR_RW(name)
 
-static ssize_t max_readers_store(struct device *d,
-				 struct device_attribute *attr,
-				 const char *buf, size_t len)
-{
-	struct lb_dev *dev = to_lb_dev(d);
-	unsigned int val;
-	int ret;
-
-	ret = kstrtouint(buf, 0, &val);
-	if (ret)
-		return ret;
-	mutex_lock(&dev->lock);
-	dev->cfg.max_readers = val;
-	mutex_unlock(&dev->lock);
-	return len;
-}
-static DEVICE_ATTR_RW(max_readers);
-
-static ssize_t max_openers_show(struct device *d,
-				struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(to_lb_dev(d)->cfg.max_openers));
-}
-
-static ssize_t max_openers_store(struct device *d,
-				 struct device_attribute *attr,
-				 const char *buf, size_t len)
-{
-	struct lb_dev *dev = to_lb_dev(d);
-	unsigned int val;
-	int ret;
-
-	ret = kstrtouint(buf, 0, &val);
-	if (ret)
-		return ret;
-	if (val < 1)
-		return -EINVAL;
-	mutex_lock(&dev->lock);
-	dev->cfg.max_openers = val;
-	mutex_unlock(&dev->lock);
-	return len;
-}
-static DEVICE_ATTR_RW(max_openers);
+LB_CFG_ATTR(max_readers, 0);
+LB_CFG_ATTR(max_openers, 1);
 
 static ssize_t buffers_show(struct device *d, struct device_attribute *attr,
 			    char *buf)
