@@ -111,6 +111,10 @@ static ssize_t lb_write(struct file *file, const char __user *buf,
 		ret = -EBUSY;
 		goto unlock;
 	}
+	if (dev->fmt->compressed && !vb2_is_busy(&dev->out_q)) {
+		ret = lb_writer_write_frame(dev, buf, count);
+		goto unlock;
+	}
 	ret = vb2_write(&dev->out_q, buf, count, ppos,
 			file->f_flags & O_NONBLOCK);
 	if (dev->out_q.fileio)

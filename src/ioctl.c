@@ -119,8 +119,9 @@ static int lb_s_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
 	ret = lb_try_fmt_out(file, priv, f);
 	if (ret)
 		return ret;
-	if (dev->writer && dev->writer != fh)
-		return -EBUSY;
+	ret = lb_writer_claim(dev, fh);
+	if (ret)
+		return ret;
 	if (vb2_is_busy(&dev->out_q) &&
 	    (f->fmt.pix.pixelformat != dev->pix.pixelformat ||
 	     f->fmt.pix.sizeimage > dev->pix.sizeimage ||
@@ -326,6 +327,11 @@ static int lb_reqbufs(struct file *file, void *priv,
 	if (ret)
 		return ret;
 	ret = vb2_reqbufs(&fh->cap_q, p);
+	if (!ret && p->count) {
+		/* new buffers: for the current format */
+		fh->pix = dev->pix;
+		fh->source_changed = false;
+	}
 	if (!vb2_is_busy(&fh->cap_q))
 		lb_reader_release(dev, fh);
 	return ret;

@@ -205,6 +205,8 @@ int lb_writer_queue_init(struct lb_dev *dev);
 int lb_writer_claim(struct lb_dev *dev, struct lb_fh *fh);
 void lb_writer_release(struct lb_dev *dev, struct lb_fh *fh);
 int lb_writer_set_format(struct lb_dev *dev, struct v4l2_pix_format *pix);
+ssize_t lb_writer_write_frame(struct lb_dev *dev, const char __user *buf,
+			      size_t count);
 
 /* reader.c: per-handle capture queues and frame delivery */
 int lb_reader_queue_init(struct lb_fh *fh);
@@ -216,6 +218,8 @@ void lb_readers_deliver_all(struct lb_dev *dev);
 void lb_readers_source_change(struct lb_dev *dev);
 
 /* store.c: the newest frame */
+int lb_store_copy(struct lb_dev *dev, const void *data, u32 bytes);
+int lb_store_copy_user(struct lb_dev *dev, const void __user *data, u32 bytes);
 int lb_store_put(struct lb_dev *dev, const void *data, u32 bytes, u64 ts);
 int lb_store_fill(struct lb_dev *dev, u8 value, u64 ts);
 void lb_store_publish(struct lb_dev *dev, u64 ts);

@@ -21,6 +21,9 @@ static int lb_cap_queue_setup(struct vb2_queue *q, unsigned int *nbuffers,
 		return sizes[0] < dev->pix.sizeimage ? -EINVAL : 0;
 	*nplanes = 1;
 	sizes[0] = dev->pix.sizeimage;
+	/* read() asks for one buffer: give it room not to drop frames */
+	if (q->fileio)
+		*nbuffers = max(*nbuffers, 4U);
 	*nbuffers = clamp_t(unsigned int, *nbuffers, 2, dev->cfg.max_buffers);
 	return 0;
 }

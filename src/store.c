@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The frame store: the newest frame, copied from the writer's buffer. */
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include <linux/ktime.h>
 #include <linux/vmalloc.h>
 #include "lb.h"
@@ -21,8 +22,8 @@ static int lb_store_reserve(struct lb_dev *dev)
 	return 0;
 }
 
-/* Copy a frame into the store. Called with dev->lock held. */
-int lb_store_put(struct lb_dev *dev, const void *data, u32 bytes, u64 ts)
+/* Copy a frame into the store, not yet published. Called with the lock. */
+int lb_store_copy(struct lb_dev *dev, const void *data, u32 bytes)
 {
 	int ret;
 
@@ -35,8 +36,34 @@ int lb_store_put(struct lb_dev *dev, const void *data, u32 bytes, u64 ts)
 	memcpy(dev->store, data, bytes);
 	dev->store_bytes = bytes;
 	dev->store_valid = true;
-	lb_store_publish(dev, ts);
 	return 0;
+}
+
+/* The same from user memory. */
+int lb_store_copy_user(struct lb_dev *dev, const void __user *data, u32 bytes)
+{
+	int ret = lb_store_reserve(dev);
+
+	if (ret)
+		return ret;
+	bytes = min(bytes, dev->pix.sizeimage);
+	if (copy_from_user(dev->store, data, bytes)) {
+		dev->store_valid = false;
+		return -EFAULT;
+	}
+	dev->store_bytes = bytes;
+	dev->store_valid = true;
+	return 0;
+}
+
+/* Copy a frame into the store and publish it. Called with the lock. */
+int lb_store_put(struct lb_dev *dev, const void *data, u32 bytes, u64 ts)
+{
+	int ret = lb_store_copy(dev, data, bytes);
+
+	if (!ret)
+		lb_store_publish(dev, ts);
+	return ret;
 }
 
 /* A whole frame of one byte value (the default timeout image). */

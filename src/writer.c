@@ -49,33 +49,69 @@ static int lb_out_buf_prepare(struct vb2_buffer *vb)
 }
 
 /*
- * A frame from the writer: copy it into the store, hand it to every reader
- * that has a buffer queued, and give the buffer straight back.
+ * A writer's frame is in the store: account for it and hand it to every
+ * reader that has a buffer queued. @ts is the writer's timestamp, 0 if none.
  */
-static void lb_out_buf_queue(struct vb2_buffer *vb)
+static void lb_writer_publish(struct lb_dev *dev, u64 ts)
 {
-	struct vb2_v4l2_buffer *vbuf = to_vb2_v4l2_buffer(vb);
-	struct lb_dev *dev = vb2_get_drv_priv(vb->vb2_queue);
-	u64 ts = vb->timestamp ? vb->timestamp : ktime_get_ns();
-	int ret;
+	u64 now = ktime_get_ns();
 
-	ret = lb_store_put(dev, vb2_plane_vaddr(vb, 0),
-			   vb2_get_plane_payload(vb, 0), ts);
-	vbuf->sequence = dev->out_seq++;
+	/*
+	 * Readers' queues are CLOCK_MONOTONIC and their timestamps must rise:
+	 * the writer's timestamp passes through when it is a monotonic time
+	 * newer than the previous frame (repeated frames included), else the
+	 * frame gets the time it was stored (e.g. GStreamer's stream time).
+	 */
+	if (!ts || ts > now || ts <= dev->store_ts)
+		ts = now;
+	lb_store_publish(dev, ts);
 	dev->frames_written++;
-	dev->last_write_ns = ktime_get_ns();
+	dev->last_write_ns = now;
 	dev->timeout_active = false;
-	vbuf->field = V4L2_FIELD_NONE;
-	if (ret) {
-		vb2_buffer_done(vb, VB2_BUF_STATE_ERROR);
-		return;
-	}
 	if (!dev->ready_for_capture) {
 		dev->ready_for_capture = true;
 		lb_dev_update_caps(dev);
 	}
 	lb_readers_deliver_all(dev);
+}
+
+/* A buffer from the writer: copy it into the store, give it straight back. */
+static void lb_out_buf_queue(struct vb2_buffer *vb)
+{
+	struct vb2_v4l2_buffer *vbuf = to_vb2_v4l2_buffer(vb);
+	struct lb_dev *dev = vb2_get_drv_priv(vb->vb2_queue);
+	int ret;
+
+	ret = lb_store_copy(dev, vb2_plane_vaddr(vb, 0),
+			    vb2_get_plane_payload(vb, 0));
+	vbuf->sequence = dev->out_seq++;
+	vbuf->field = V4L2_FIELD_NONE;
+	if (ret) {
+		vb2_buffer_done(vb, VB2_BUF_STATE_ERROR);
+		return;
+	}
+	lb_writer_publish(dev, vb->timestamp);
 	vb2_buffer_done(vb, VB2_BUF_STATE_DONE);
+}
+
+/*
+ * write() of a compressed format: each call is one frame of its own size,
+ * copied straight into the store. (vb2's write emulation loses the size of
+ * such frames on 6.1: it takes bytesused from the never-queued v4l2 buffer.)
+ * Called with the lock.
+ */
+ssize_t lb_writer_write_frame(struct lb_dev *dev, const char __user *buf,
+			      size_t count)
+{
+	int ret;
+
+	if (!count || count > dev->pix.sizeimage)
+		return -EINVAL;
+	ret = lb_store_copy_user(dev, buf, count);
+	if (ret)
+		return ret;
+	lb_writer_publish(dev, 0);
+	return count;
 }
 
 static int lb_out_start_streaming(struct vb2_queue *q, unsigned int count)
@@ -168,7 +204,6 @@ int lb_writer_set_format(struct lb_dev *dev, struct v4l2_pix_format *pix)
 		  pix->sizeimage != dev->pix.sizeimage;
 	dev->fmt = fmt;
 	dev->pix = *pix;
-	dev->out_q.fileio_write_immediately = fmt->compressed;
 	if (changed) {
 		dev->store_valid = false;
 		lb_readers_source_change(dev);
