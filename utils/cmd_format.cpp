@@ -114,34 +114,74 @@ int cmd_set_caps(Context &ctx, Args args)
 	fmt.fmt.pix.height = caps.height;
 	fmt.fmt.pix.field = V4L2_FIELD_NONE;
 
-	auto set = dev->s_fmt(fmt);
-	if (!set && set.error().err == EBUSY) {
-		// A format kept from an earlier set-caps: release it and try again.
+	// A format kept by an earlier set-caps stands in the way: older modules
+	// refuse S_FMT with EBUSY, ours (exclusive caps) stop announcing OUTPUT
+	// (EINVAL). Release it and try again; put it back if that fails too.
+	bool released = false;
+	auto release = [&]() {
+		if (released)
+			return false;
 		auto kept = dev->g_ctrl(V4L2LOOPBACK_CID_KEEP_FORMAT, "keep_format");
-		if (kept && *kept &&
-		    dev->s_ctrl(V4L2LOOPBACK_CID_KEEP_FORMAT, "keep_format", 0)) {
-			set = dev->s_fmt(fmt);
-			if (!set)
-				(void)dev->s_ctrl(V4L2LOOPBACK_CID_KEEP_FORMAT, "keep_format", 1);
+		if (!kept || !*kept || !dev->s_ctrl(V4L2LOOPBACK_CID_KEEP_FORMAT, "keep_format", 0))
+			return false;
+		released = true;
+		return true;
+	};
+	auto fail_with = [&](Error e) {
+		if (released)
+			(void)dev->s_ctrl(V4L2LOOPBACK_CID_KEEP_FORMAT, "keep_format", 1);
+		if (e.err == EINVAL) {
+			// Refused outright: an exclusive-caps node that shows only capture.
+			auto cap = dev->querycap();
+			if (cap) {
+				const std::uint32_t dc = (cap->capabilities & V4L2_CAP_DEVICE_CAPS)
+								 ? cap->device_caps
+								 : cap->capabilities;
+				if (!(dc & V4L2_CAP_VIDEO_OUTPUT))
+					e.hint = "the device announces only capture now (exclusive "
+						 "caps) because a writer is streaming: stop the writer first";
+			}
 		}
-	}
-	if (!set) {
-		report(ctx, set.error());
+		report(ctx, e);
 		return kExitFailed;
-	}
-	const v4l2_pix_format &got = set->fmt.pix;
-	if (got.pixelformat != caps.fourcc || got.width != caps.width || got.height != caps.height) {
+	};
+	auto retryable = [](const Error &e) { return e.err == EBUSY || e.err == EINVAL; };
+	auto refuse_adjusted = [&](const v4l2_pix_format &got, std::string_view op) {
+		if (released)
+			(void)dev->s_ctrl(V4L2LOOPBACK_CID_KEEP_FORMAT, "keep_format", 1);
 		Caps offered{got.pixelformat, got.width, got.height, std::nullopt};
 		Caps wanted = caps;
 		wanted.fps.reset();
-		report(ctx, Error{path, "VIDIOC_S_FMT OUTPUT", 0,
+		report(ctx, Error{path, std::string(op) + " OUTPUT", 0,
 				  "the device does not take " + format_caps(wanted) +
 					  " (it offered " + format_caps(offered) + ")",
 				  "pick a format and size within the device's limits "
 				  "(see v4l2loopback-ctl query " +
 					  path + ")"});
 		return kExitFailed;
-	}
+	};
+	auto adjusted = [&](const v4l2_pix_format &got) {
+		return got.pixelformat != caps.fourcc || got.width != caps.width ||
+		       got.height != caps.height;
+	};
+
+	// TRY_FMT first: a format the device would change is refused without
+	// touching the device (S_FMT would already switch it, and its readers).
+	auto tried = dev->try_fmt(fmt);
+	if (!tried && retryable(tried.error()) && release())
+		tried = dev->try_fmt(fmt);
+	if (!tried && tried.error().err != ENOTTY)
+		return fail_with(tried.error());
+	if (tried && adjusted(tried->fmt.pix))
+		return refuse_adjusted(tried->fmt.pix, "VIDIOC_TRY_FMT");
+
+	auto set = dev->s_fmt(fmt);
+	if (!set && retryable(set.error()) && release())
+		set = dev->s_fmt(fmt);
+	if (!set)
+		return fail_with(set.error());
+	if (adjusted(set->fmt.pix))
+		return refuse_adjusted(set->fmt.pix, "VIDIOC_S_FMT");
 	if (caps.fps) {
 		if (auto st = apply_fps(ctx, *dev, *caps.fps); !st) {
 			report(ctx, st.error());

@@ -268,6 +268,15 @@ Result<v4l2_format> VideoDevice::s_fmt(const v4l2_format &fmt)
 	return f;
 }
 
+Result<v4l2_format> VideoDevice::try_fmt(const v4l2_format &fmt)
+{
+	v4l2_format f = fmt;
+	auto ret = ioctl(VIDIOC_TRY_FMT, "VIDIOC_TRY_FMT", &f, buf_type_name(f.type));
+	if (!ret)
+		return ret.error();
+	return f;
+}
+
 Result<v4l2_streamparm> VideoDevice::g_parm(v4l2_buf_type type)
 {
 	v4l2_streamparm parm{};

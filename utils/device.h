@@ -87,6 +87,8 @@ public:
 	Result<v4l2_format> g_fmt(v4l2_buf_type type);
 	// The format as the driver adjusted it.
 	Result<v4l2_format> s_fmt(const v4l2_format &fmt);
+	// The format the driver would set for FMT (VIDIOC_TRY_FMT): no effect.
+	Result<v4l2_format> try_fmt(const v4l2_format &fmt);
 	Result<v4l2_streamparm> g_parm(v4l2_buf_type type);
 	Result<v4l2_streamparm> s_parm(const v4l2_streamparm &parm);
 	Result<std::int32_t> g_ctrl(std::uint32_t id, std::string_view name);

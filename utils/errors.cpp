@@ -58,7 +58,7 @@ std::string invalid_hint(std::string_view op)
 		       "--min-height, -b and -o against the module's limits";
 	if (op == "V4L2LOOPBACK_CTL_REMOVE" || op == "V4L2LOOPBACK_CTL_QUERY")
 		return "not a v4l2loopback device number: see v4l2loopback-ctl list";
-	if (op == "VIDIOC_S_FMT" || op == "VIDIOC_G_FMT")
+	if (op == "VIDIOC_S_FMT" || op == "VIDIOC_G_FMT" || op == "VIDIOC_TRY_FMT")
 		return "format or size not supported by this device: pick another "
 		       "(see v4l2loopback-ctl help set-caps)";
 	if (op == "VIDIOC_S_PARM" || op == "VIDIOC_G_PARM")

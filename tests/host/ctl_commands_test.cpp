@@ -72,6 +72,8 @@ std::string request_name(unsigned long req)
 		return "G_FMT";
 	case VIDIOC_S_FMT:
 		return "S_FMT";
+	case VIDIOC_TRY_FMT:
+		return "TRY_FMT";
 	case VIDIOC_G_PARM:
 		return "G_PARM";
 	case VIDIOC_S_PARM:
@@ -138,6 +140,8 @@ public:
 	std::map<std::string, std::string> sysfs_writes; // path -> last value
 	bool legacy_only = false;     // an old module: only the 0x4C8x numbers
 	bool busy_when_kept = false;  // S_FMT refused while keep_format is set
+	bool output_only_unkept = false; // exclusive caps: no OUTPUT while keep_format is set
+	bool no_try_fmt = false;      // a driver without VIDIOC_TRY_FMT
 	bool no_ctl = false;          // module not loaded
 	std::uint32_t version = (1u << 16) | (2u << 8) | 3u;
 	std::vector<std::string> log;
@@ -203,7 +207,7 @@ public:
 			entry += " " + ctrl_name(c->id);
 			if (req == VIDIOC_S_CTRL)
 				entry += "=" + std::to_string(c->value);
-		} else if (req == VIDIOC_S_FMT || req == VIDIOC_G_FMT) {
+		} else if (req == VIDIOC_S_FMT || req == VIDIOC_G_FMT || req == VIDIOC_TRY_FMT) {
 			entry += " " + type_name(static_cast<v4l2_format *>(arg)->type);
 		} else if (req == VIDIOC_S_PARM || req == VIDIOC_G_PARM) {
 			entry += " " + type_name(static_cast<v4l2_streamparm *>(arg)->type);
@@ -403,11 +407,17 @@ private:
 		case VIDIOC_G_FMT:
 			static_cast<v4l2_format *>(arg)->fmt.pix = n.pix;
 			return 0;
+		case VIDIOC_TRY_FMT:
 		case VIDIOC_S_FMT: {
 			auto *f = static_cast<v4l2_format *>(arg);
 			if (f->type != V4L2_BUF_TYPE_VIDEO_OUTPUT)
 				return -EINVAL;
-			if (busy_when_kept && n.ctrls[V4L2LOOPBACK_CID_KEEP_FORMAT])
+			if (no_try_fmt && req == VIDIOC_TRY_FMT)
+				return -ENOTTY;
+			if (output_only_unkept && n.ctrls[V4L2LOOPBACK_CID_KEEP_FORMAT])
+				return -EINVAL;
+			if (busy_when_kept && req == VIDIOC_S_FMT &&
+			    n.ctrls[V4L2LOOPBACK_CID_KEEP_FORMAT])
 				return -EBUSY;
 			v4l2_pix_format pix = f->fmt.pix;
 			const std::set<std::uint32_t> known{
@@ -420,7 +430,8 @@ private:
 			pix.height = std::min<std::uint32_t>(pix.height, n.cfg.max_height);
 			pix.field = V4L2_FIELD_NONE;
 			fill_sizes(pix);
-			n.pix = pix;
+			if (req == VIDIOC_S_FMT)
+				n.pix = pix;
 			f->fmt.pix = pix;
 			return 0;
 		}

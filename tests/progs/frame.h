@@ -63,6 +63,11 @@ inline constexpr uint32_t ARGB32 = make_fourcc('B', 'A', '2', '4');
 inline constexpr uint32_t XBGR32 = make_fourcc('X', 'R', '2', '4');
 inline constexpr uint32_t ABGR32 = make_fourcc('A', 'R', '2', '4');
 inline constexpr uint32_t RGB565 = make_fourcc('R', 'G', 'B', 'P');
+inline constexpr uint32_t RGB555 = make_fourcc('R', 'G', 'B', 'O');
+inline constexpr uint32_t SBGGR8 = make_fourcc('B', 'A', '8', '1');
+inline constexpr uint32_t SGBRG8 = make_fourcc('G', 'B', 'R', 'G');
+inline constexpr uint32_t SGRBG8 = make_fourcc('G', 'R', 'B', 'G');
+inline constexpr uint32_t SRGGB8 = make_fourcc('R', 'G', 'G', 'B');
 inline constexpr uint32_t GREY = make_fourcc('G', 'R', 'E', 'Y');
 inline constexpr uint32_t Y16 = make_fourcc('Y', '1', '6', ' ');
 inline constexpr uint32_t NV12 = make_fourcc('N', 'V', '1', '2');
@@ -79,6 +84,7 @@ inline constexpr uint32_t HEVC = make_fourcc('H', 'E', 'V', 'C');
 inline constexpr uint32_t MPEG = make_fourcc('M', 'P', 'E', 'G');
 inline constexpr uint32_t VP8 = make_fourcc('V', 'P', '8', '0');
 inline constexpr uint32_t VP9 = make_fourcc('V', 'P', '9', '0');
+inline constexpr uint32_t AV1F = make_fourcc('A', 'V', '1', 'F');
 } // namespace fourcc
 
 // Memory layout of a format, as the kernel's v4l2_format_info describes it:
@@ -108,6 +114,11 @@ inline constexpr std::array kFormats = {
 	FormatInfo{fourcc::XBGR32, "XBGR32", 1, {4, 0, 0}, 1, 1, false},
 	FormatInfo{fourcc::ABGR32, "ABGR32", 1, {4, 0, 0}, 1, 1, false},
 	FormatInfo{fourcc::RGB565, "RGB565", 1, {2, 0, 0}, 1, 1, false},
+	FormatInfo{fourcc::RGB555, "RGB555", 1, {2, 0, 0}, 1, 1, false},
+	FormatInfo{fourcc::SBGGR8, "SBGGR8", 1, {1, 0, 0}, 1, 1, false},
+	FormatInfo{fourcc::SGBRG8, "SGBRG8", 1, {1, 0, 0}, 1, 1, false},
+	FormatInfo{fourcc::SGRBG8, "SGRBG8", 1, {1, 0, 0}, 1, 1, false},
+	FormatInfo{fourcc::SRGGB8, "SRGGB8", 1, {1, 0, 0}, 1, 1, false},
 	FormatInfo{fourcc::GREY, "GREY", 1, {1, 0, 0}, 1, 1, false},
 	FormatInfo{fourcc::Y16, "Y16", 1, {2, 0, 0}, 1, 1, false},
 	FormatInfo{fourcc::NV12, "NV12", 2, {1, 2, 0}, 2, 2, false},
@@ -124,6 +135,7 @@ inline constexpr std::array kFormats = {
 	FormatInfo{fourcc::MPEG, "MPEG", 0, {0, 0, 0}, 1, 1, true},
 	FormatInfo{fourcc::VP8, "VP8", 0, {0, 0, 0}, 1, 1, true},
 	FormatInfo{fourcc::VP9, "VP9", 0, {0, 0, 0}, 1, 1, true},
+	FormatInfo{fourcc::AV1F, "AV1F", 0, {0, 0, 0}, 1, 1, true},
 };
 
 constexpr const FormatInfo *format_info(uint32_t fcc)
@@ -198,7 +210,8 @@ inline std::optional<uint32_t> parse_fourcc(std::string_view s)
 		Alias{"BA24", fourcc::ARGB32},	Alias{"XR24", fourcc::XBGR32},
 		Alias{"AR24", fourcc::ABGR32},	Alias{"RGBP", fourcc::RGB565},
 		Alias{"422P", fourcc::YUV422P}, Alias{"VP80", fourcc::VP8},
-		Alias{"VP90", fourcc::VP9},
+		Alias{"VP90", fourcc::VP9},	Alias{"RGBO", fourcc::RGB555},
+		Alias{"BA81", fourcc::SBGGR8},
 	};
 	for (const auto &a : aliases)
 		if (iequal(s, a.name))

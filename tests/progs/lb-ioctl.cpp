@@ -28,8 +28,13 @@
 //                             sustain_framerate, timeout, timeout_image_io
 //   g_input | g_output        the index;  s_input N | s_output N: ok
 //   enum_input | enum_output  names, comma separated
-//   subscribe EVENT           ok (EVENT: source_change, eos, ctrl, client_usage)
-//   dqevent [TIMEOUT_MS]      ok type=0x.. (waits up to TIMEOUT_MS, default 2000)
+//   subscribe EVENT [ID]      ok (EVENT: source_change, eos, ctrl, client_usage;
+//                             ID: for ctrl the control, as for g_ctrl)
+//   dqevent [TIMEOUT_MS]      ok type=0x.. id=.. data0=.. (waits up to TIMEOUT_MS,
+//                             default 2000); ctrl events add value=V
+//   g_priority                the priority;  s_priority N: ok (VIDIOC_S_PRIORITY)
+//   poll in|out|pri [MS]      ok revents=0x..  when poll() reports the event
+//                             within MS (default 2000), else EAGAIN
 //   sleep-ms N                ok
 // -v adds detail to some lines (bytesperline, capability names) and prints
 // the full error message of failed commands on stderr.
@@ -73,7 +78,9 @@ constexpr Spec kSpecs[] = {
 	{"dqbuf", 1, 2},     {"streamon", 1, 1},     {"streamoff", 1, 1},  {"g_parm", 1, 1},
 	{"s_parm", 2, 2},    {"g_ctrl", 1, 1},	     {"s_ctrl", 2, 2},	   {"g_input", 0, 0},
 	{"s_input", 1, 1},   {"g_output", 0, 0},     {"s_output", 1, 1},   {"enum_input", 0, 0},
-	{"enum_output", 0, 0}, {"subscribe", 1, 1},  {"dqevent", 0, 1},    {"sleep-ms", 1, 1},
+	{"enum_output", 0, 0}, {"subscribe", 1, 2},  {"dqevent", 0, 1},    {"sleep-ms", 1, 1},
+	{"g_priority", 0, 0}, {"s_priority", 1, 1},
+	{"poll", 1, 2},
 };
 
 constexpr const char *kUsage =
@@ -82,7 +89,9 @@ constexpr const char *kUsage =
 	"  enum_fmt T, reqbufs T mmap|userptr|dmabuf N, querybuf T I, qbuf T I,\n"
 	"  dqbuf T [MS], streamon T, streamoff T, g_parm T, s_parm T FPS, g_ctrl C,\n"
 	"  s_ctrl C V, g_input, s_input N, g_output, s_output N, enum_input,\n"
-	"  enum_output, subscribe EVENT, dqevent [MS], sleep-ms N   (T = capture|output)\n";
+	"  enum_output, subscribe EVENT [ID], dqevent [MS], poll in|out|pri [MS],\n"
+	"  g_priority, s_priority N, sleep-ms N\n"
+	"  (T = capture|output)\n";
 
 std::set<int> parse_expect(std::string_view v)
 {
@@ -284,6 +293,23 @@ private:
 			stop_.sleep_until(now_ns() + parse_num<uint64_t>(c.args[0], n) * 1000000ULL);
 			return Status::success();
 		}
+		if (n == "poll") {
+			const std::string &w = c.args[0];
+			const short ev = w == "in" ? POLLIN : w == "out" ? POLLOUT : w == "pri" ? POLLPRI : 0;
+			if (!ev)
+				throw UsageError("poll: expected in|out|pri, got '" + w + "'");
+			const int timeout = c.args.size() > 1 ? parse_num<int>(c.args[1], n) : 2000;
+			short rev = 0;
+			Status w8 = dev_.wait(ev, timeout, rev, &stop_);
+			if (w8.err == ETIMEDOUT)
+				return Status::fail(EAGAIN, w8.msg);
+			if (!w8)
+				return w8;
+			char line[48];
+			std::snprintf(line, sizeof line, "ok revents=0x%x", static_cast<unsigned>(rev));
+			out = line;
+			return w8;
+		}
 		if (n == "querycap") {
 			v4l2_capability cap;
 			Status s = dev_.querycap(cap);
@@ -301,6 +327,17 @@ private:
 			if (o_.verbose)
 				out += " device_caps_names=" + caps_names(cap.device_caps);
 			return s;
+		}
+		if (n == "g_priority") {
+			uint32_t v = 0;
+			Status s = dev_.ioctl(VIDIOC_G_PRIORITY, &v);
+			if (s)
+				out = std::to_string(v);
+			return s;
+		}
+		if (n == "s_priority") {
+			uint32_t v = parse_num<uint32_t>(c.args[0], n);
+			return dev_.ioctl(VIDIOC_S_PRIORITY, &v);
 		}
 		if (n == "g_input" || n == "g_output") {
 			int v = 0;
@@ -357,7 +394,7 @@ private:
 					      : e == "ctrl"		 ? V4L2_EVENT_CTRL
 					      : e == "client_usage" ? V4L2_EVENT_PRI_CLIENT_USAGE
 								    : parse_num<uint32_t>(e, "event");
-			return dev_.subscribe_event(type);
+			return dev_.subscribe_event(type, c.args.size() > 1 ? *ctrl_id(c.args[1]) : 0);
 		}
 		if (n == "dqevent") {
 			const int timeout = c.args.empty() ? 2000 : parse_num<int>(c.args[0], n);
@@ -370,12 +407,14 @@ private:
 			v4l2_event ev;
 			Status s = dev_.dqevent(ev);
 			if (s) {
-				char line[96];
+				char line[128];
 				std::snprintf(line, sizeof line, "ok type=0x%x id=%u data0=%u", ev.type,
 					      ev.id, ev.u.data[0] | ev.u.data[1] << 8 |
 							     ev.u.data[2] << 16 |
 							     static_cast<uint32_t>(ev.u.data[3]) << 24);
 				out = line;
+				if (ev.type == V4L2_EVENT_CTRL)
+					out += " value=" + std::to_string(ev.u.ctrl.value);
 			}
 			return s;
 		}

@@ -6,6 +6,7 @@
 //             [--dmabuf-from /dev/videoM] [--count N] [--timeout-ms T]
 //             [--buffers K] [--sleep-ms S] [--min-frames N] [--max-gaps G]
 //             [--allow-gaps] [--expect-first-seq S] [--expect-fmt YUYV:640x480]
+//             [--no-verify] [--restream N] [--allow-repeats] [--strict-ts]
 //             [--dump FILE] [--json]
 //
 // Per frame: checksum and pattern (torn/corrupt), bytesused == sizeimage for
@@ -14,12 +15,27 @@
 // V4L2_BUF_FLAG_ERROR; over all frames: embedded seq without duplicates or
 // out-of-order, gaps <= --max-gaps (any with --allow-gaps), first seq ==
 // --expect-first-seq. Latency = CLOCK_MONOTONIC at dequeue - writer's stamp.
+// --no-verify: for frames that carry no stamp (another program wrote them):
+// no content checks; seq/gaps/dups/first/last are V4L2 buf.sequence numbers
+// (nothing with read() I/O), bytesused is still checked against sizeimage.
+// --restream N (streaming I/O only): after a source change (LAST buffer,
+// EPIPE, or a SOURCE_CHANGE event with another format) set the stream up
+// again for the new format up to N times -- STREAMOFF, REQBUFS(0), G_FMT,
+// REQBUFS, QBUF all, STREAMON -- and go on counting; buf.sequence restarts.
+// --allow-repeats (sustain_framerate): a frame byte-for-byte identical to the
+// frame before it is a repeat, counted as repeats=N instead of a duplicate;
+// any other duplicate, out-of-order or torn frame still fails.
+// --strict-ts (streaming I/O): buf.timestamp must increase strictly from
+// frame to frame (tserr=N counts the frames where it does not).
 // Stops after --count frames (0: no limit), after --timeout-ms (default 5000)
 // without a frame, or on SIGINT/SIGTERM.
 // Summary (one line on stdout, or a JSON object with --json):
 //   reader: io=mmap frames=N first=S last=S gaps=G dups=D ooo=O torn=T
 //   badsize=B lat_p50_us=.. lat_p99_us=.. seqerr=E errflag=F fmt=YUYV
-//   size=640x480 sizeimage=614400 elapsed_ms=.. result=ok|fail
+//   size=640x480 sizeimage=614400 elapsed_ms=.. [restreams=R] [repeats=P]
+//   [tserr=E] result=ok|fail
+// (fmt/size/sizeimage: the format at the end; restreams= only with --restream,
+// repeats= only with --allow-repeats, tserr= only with --strict-ts)
 // Exit: 0 all checks passed and frames >= --min-frames (default --count, or
 // 1 without --count); 1 a check failed or an error; 2 usage; 3 the source
 // changed (DQBUF/read returned EPIPE after a V4L2_BUF_FLAG_LAST buffer, or
@@ -59,6 +75,10 @@ struct Options {
 	std::optional<Size> expect_size;
 	std::string dump;
 	bool json = false;
+	bool no_verify = false;
+	uint32_t restream = 0;
+	bool allow_repeats = false;
+	bool strict_ts = false;
 };
 
 constexpr const char *kUsage =
@@ -66,7 +86,12 @@ constexpr const char *kUsage =
 	"                 [--dmabuf-from /dev/videoM] [--count N] [--timeout-ms T]\n"
 	"                 [--buffers K] [--sleep-ms S] [--min-frames N] [--max-gaps G]\n"
 	"                 [--allow-gaps] [--expect-first-seq S]\n"
-	"                 [--expect-fmt FOURCC[:WxH]] [--dump FILE] [--json]\n"
+	"                 [--expect-fmt FOURCC[:WxH]] [--no-verify] [--restream N]\n"
+	"                 [--dump FILE] [--json]\n"
+	"  --no-verify: frames without lb-writer stamps; checks buf.sequence and sizes only\n"
+	"  --restream N: set up again after a source change, up to N times\n"
+	"  --allow-repeats: accept a frame identical to the one before (repeats=N)\n"
+	"  --strict-ts: buf.timestamp must increase strictly (tserr=N)\n"
 	"  --count 0 (default): until --timeout-ms (default 5000) passes without a frame\n"
 	"  exit: 0 pass, 1 fail/error, 2 usage, 3 source changed\n";
 
@@ -111,6 +136,14 @@ Options parse(int argc, char **argv)
 			o.expect_fourcc = *f;
 			if (colon != std::string_view::npos)
 				o.expect_size = parse_size(v.substr(colon + 1), "--expect-fmt");
+		} else if (a.flag("--no-verify")) {
+			o.no_verify = true;
+		} else if (a.is("--restream")) {
+			o.restream = a.num<uint32_t>();
+		} else if (a.flag("--allow-repeats")) {
+			o.allow_repeats = true;
+		} else if (a.flag("--strict-ts")) {
+			o.strict_ts = true;
 		} else if (a.is("--dump")) {
 			o.dump = a.value();
 		} else if (a.flag("--json")) {
@@ -127,6 +160,8 @@ Options parse(int argc, char **argv)
 		throw UsageError("--io dmabuf needs --dmabuf-from /dev/videoM");
 	if (o.buffers == 0)
 		throw UsageError("--buffers must be > 0");
+	if (o.restream && o.io == Io::Read)
+		throw UsageError("--restream needs streaming I/O (mmap, userptr or dmabuf)");
 	return o;
 }
 
@@ -157,20 +192,9 @@ public:
 		must(dev_.open(o_.device));
 		if (o_.io == Io::Dmabuf)
 			must(exporter_.open(o_.dmabuf_from));
-		must(dev_.g_fmt(kCapture, fmt_));
-		const v4l2_pix_format &pix = fmt_.fmt.pix;
-		sizeimage_ = pix.sizeimage;
-		compressed_ = is_compressed(pix.pixelformat);
+		load_format();
 		if (!check_expected_format())
 			return 1;
-		if (sizeimage_ == 0)
-			throw SysError(Status::fail(EINVAL, "VIDIOC_G_FMT on " + o_.device +
-								    ": sizeimage is 0 (" +
-								    describe(pix) + ")"));
-		if (const size_t want = frame_size(pix.pixelformat, pix.width, pix.height);
-		    want && want != sizeimage_)
-			std::fprintf(stderr, "reader: note: sizeimage %zu != minimal %zu for %s\n",
-				     sizeimage_, want, describe(pix).c_str());
 		// Optional (the driver may not have events): lets a format change be
 		// noticed without a LAST buffer.
 		(void)dev_.subscribe_event(V4L2_EVENT_SOURCE_CHANGE);
@@ -188,6 +212,23 @@ public:
 	}
 
 private:
+	// G_FMT: the format frames are checked against.
+	void load_format()
+	{
+		must(dev_.g_fmt(kCapture, fmt_));
+		const v4l2_pix_format &pix = fmt_.fmt.pix;
+		sizeimage_ = pix.sizeimage;
+		compressed_ = is_compressed(pix.pixelformat);
+		if (sizeimage_ == 0)
+			throw SysError(Status::fail(EINVAL, "VIDIOC_G_FMT on " + o_.device +
+								    ": sizeimage is 0 (" +
+								    describe(pix) + ")"));
+		if (const size_t want = frame_size(pix.pixelformat, pix.width, pix.height);
+		    want && want != sizeimage_)
+			std::fprintf(stderr, "reader: note: sizeimage %zu != minimal %zu for %s\n",
+				     sizeimage_, want, describe(pix).c_str());
+	}
+
 	// Diagnostics on stderr, at most kMaxReports of them.
 	void problem(const std::string &msg)
 	{
@@ -229,6 +270,14 @@ private:
 					" after " + std::to_string(*vseq_));
 			}
 			vseq_ = vb->sequence;
+			const uint64_t ts = uint64_t(vb->timestamp.tv_sec) * 1000000ULL +
+					    uint64_t(vb->timestamp.tv_usec);
+			if (o_.strict_ts && vts_ && ts <= *vts_) {
+				tserr_++;
+				problem(tag + "buf.timestamp " + std::to_string(ts) + " us after " +
+					std::to_string(*vts_) + " us");
+			}
+			vts_ = ts;
 			if (vb->flags & V4L2_BUF_FLAG_ERROR) {
 				errflag_++;
 				problem(tag + "V4L2_BUF_FLAG_ERROR set");
@@ -243,6 +292,13 @@ private:
 				(compressed_ ? " not in 1.." : " != sizeimage ") +
 				std::to_string(sizeimage_));
 		}
+		if (o_.no_verify) {
+			if (vb)
+				track_seq(tag, vb->sequence);
+			if (!o_.dump.empty())
+				last_frame_.assign(data, data + bytesused);
+			return;
+		}
 		const Check c = verify(data, bytesused, fmt_.fmt.pix.pixelformat);
 		if (!c.ok) {
 			if (c.fault == Fault::Length || c.fault == Fault::TooShort) {
@@ -256,23 +312,32 @@ private:
 		const bool has_header = c.ok || (c.fault != Fault::TooShort &&
 						 c.fault != Fault::Magic &&
 						 c.fault != Fault::Version);
-		if (has_header) {
-			const auto kind = seqs_.add(c.seq);
-			if (kind == SeqTracker::Kind::Duplicate)
-				problem(tag + "duplicate seq " + std::to_string(c.seq));
-			else if (kind == SeqTracker::Kind::OutOfOrder)
-				problem(tag + "seq " + std::to_string(c.seq) + " out of order (after " +
-					std::to_string(seqs_.max()) + ")");
-			else if (kind == SeqTracker::Kind::Gap && !o_.allow_gaps &&
-				 seqs_.gaps() > o_.max_gaps)
-				problem(tag + "seq " + std::to_string(c.seq) + " after " +
-					std::to_string(prev_seq_) + " (gap)");
-			prev_seq_ = c.seq;
-		}
+		if (o_.allow_repeats && c.ok && seqs_.frames() > 0 && c.seq == prev_seq_ &&
+		    std::equal(data, data + bytesused, last_frame_.begin(), last_frame_.end()))
+			repeats_++; // the previous frame again, bit for bit
+		else if (has_header)
+			track_seq(tag, c.seq);
 		if (c.ok)
 			latencies_ns_.push_back(now >= c.ts ? static_cast<int64_t>(now - c.ts) : 0);
-		if (!o_.dump.empty())
+		if (!o_.dump.empty() || o_.allow_repeats)
 			last_frame_.assign(data, data + bytesused);
+	}
+
+	// Counts a frame's sequence number (the stamp's, or with --no-verify
+	// buf.sequence) for the order, gap and duplicate checks.
+	void track_seq(const std::string &tag, uint64_t seq)
+	{
+		const auto kind = seqs_.add(seq);
+		if (kind == SeqTracker::Kind::Duplicate)
+			problem(tag + "duplicate seq " + std::to_string(seq));
+		else if (kind == SeqTracker::Kind::OutOfOrder)
+			problem(tag + "seq " + std::to_string(seq) + " out of order (after " +
+				std::to_string(seqs_.max()) + ")");
+		else if (kind == SeqTracker::Kind::Gap && !o_.allow_gaps &&
+			 seqs_.gaps() > o_.max_gaps)
+			problem(tag + "seq " + std::to_string(seq) + " after " +
+				std::to_string(prev_seq_) + " (gap)");
+		prev_seq_ = seq;
 	}
 
 	// Drains pending events; true if the source format changed.
@@ -363,7 +428,7 @@ private:
 		}
 	}
 
-	void run_stream()
+	void start_stream()
 	{
 		must(pool_.setup(dev_, kCapture, o_.io, o_.buffers, sizeimage_,
 				 o_.io == Io::Dmabuf ? &exporter_ : nullptr));
@@ -372,6 +437,35 @@ private:
 		must(dev_.streamon(kCapture));
 		streaming_ = true;
 		last_progress_ns_ = now_ns();
+	}
+
+	void run_stream()
+	{
+		start_stream();
+		for (;;) {
+			stream_frames();
+			if (!source_changed_ || restreams_ >= o_.restream || stop_.requested() ||
+			    !want_more())
+				break;
+			// What a decoder client does after a source change.
+			restreams_++;
+			must(dev_.streamoff(kCapture));
+			streaming_ = false;
+			must(pool_.release());
+			v4l2_event ev;
+			while (dev_.dqevent(ev)) {
+			}
+			load_format();
+			std::fprintf(stderr, "reader: restream %u after %" PRIu64 " frames: %s\n",
+				     restreams_, frames_, describe(fmt_.fmt.pix).c_str());
+			vseq_.reset(); // buf.sequence restarts with the new stream
+			source_changed_ = false;
+			start_stream();
+		}
+	}
+
+	void stream_frames()
+	{
 		bool saw_last = false;
 		while (want_more() && !stop_.requested()) {
 			short rev = 0;
@@ -451,6 +545,8 @@ private:
 			fails.push_back("buf.sequence not increasing: " + std::to_string(seqerr_));
 		if (errflag_)
 			fails.push_back("V4L2_BUF_FLAG_ERROR: " + std::to_string(errflag_));
+		if (tserr_)
+			fails.push_back("buf.timestamp not increasing: " + std::to_string(tserr_));
 		if (o_.expect_first_seq && (seqs_.empty() || seqs_.first() != *o_.expect_first_seq))
 			fails.push_back("first seq " +
 					(seqs_.empty() ? std::string("-") : std::to_string(seqs_.first())) +
@@ -477,22 +573,28 @@ private:
 				    ",\"seqerr\":%" PRIu64 ",\"errflag\":%" PRIu64
 				    ",\"fmt\":\"%s\",\"width\":%u,\"height\":%u,\"sizeimage\":%zu"
 				    ",\"elapsed_ms\":%" PRIu64 ",\"timed_out\":%s,\"source_changed\":%s"
+				    ",\"restreams\":%u,\"repeats\":%" PRIu64 ",\"tserr\":%" PRIu64
 				    ",\"ok\":%s}\n",
 				    io_name(o_.io), frames_, num(first).c_str(), num(last).c_str(),
 				    seqs_.gaps(), seqs_.duplicates(), seqs_.out_of_order(), torn_, badsize_,
 				    p50, p99, seqerr_, errflag_, json_escape(fmt).c_str(), pix.width,
 				    pix.height, sizeimage_, elapsed_ms, timed_out_ ? "true" : "false",
-				    source_changed_ ? "true" : "false", ok ? "true" : "false");
+				    source_changed_ ? "true" : "false", restreams_, repeats_, tserr_,
+				    ok ? "true" : "false");
 		} else {
 			std::printf("reader: io=%s frames=%" PRIu64 " first=%s last=%s gaps=%" PRIu64
 				    " dups=%" PRIu64 " ooo=%" PRIu64 " torn=%" PRIu64
 				    " badsize=%" PRIu64 " lat_p50_us=%" PRId64 " lat_p99_us=%" PRId64
 				    " seqerr=%" PRIu64 " errflag=%" PRIu64
-				    " fmt=%s size=%ux%u sizeimage=%zu elapsed_ms=%" PRIu64 " result=%s\n",
+				    " fmt=%s size=%ux%u sizeimage=%zu elapsed_ms=%" PRIu64 "%s%s%s result=%s\n",
 				    io_name(o_.io), frames_, first.c_str(), last.c_str(), seqs_.gaps(),
 				    seqs_.duplicates(), seqs_.out_of_order(), torn_, badsize_, p50, p99,
 				    seqerr_, errflag_, fmt.c_str(), pix.width, pix.height, sizeimage_,
-				    elapsed_ms, ok ? "ok" : "fail");
+				    elapsed_ms,
+				    o_.restream ? (" restreams=" + std::to_string(restreams_)).c_str() : "",
+				    o_.allow_repeats ? (" repeats=" + std::to_string(repeats_)).c_str() : "",
+				    o_.strict_ts ? (" tserr=" + std::to_string(tserr_)).c_str() : "",
+				    ok ? "ok" : "fail");
 		}
 		std::fflush(stdout);
 		if (source_changed_)
@@ -515,7 +617,10 @@ private:
 	uint64_t start_ns_ = 0, elapsed_ns_ = 0, last_progress_ns_ = 0;
 	uint64_t frames_ = 0, torn_ = 0, badsize_ = 0, seqerr_ = 0, errflag_ = 0;
 	uint64_t prev_seq_ = 0;
+	uint32_t restreams_ = 0;
+	uint64_t repeats_ = 0, tserr_ = 0;
 	std::optional<uint32_t> vseq_;
+	std::optional<uint64_t> vts_; // previous buf.timestamp, us
 	SeqTracker seqs_;
 	std::vector<int64_t> latencies_ns_;
 	std::vector<uint8_t> last_frame_;

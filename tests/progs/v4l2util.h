@@ -52,6 +52,11 @@ static_assert(fourcc::YVU420 == V4L2_PIX_FMT_YVU420);
 static_assert(fourcc::YUV422P == V4L2_PIX_FMT_YUV422P);
 static_assert(fourcc::MJPEG == V4L2_PIX_FMT_MJPEG);
 static_assert(fourcc::H264 == V4L2_PIX_FMT_H264);
+static_assert(fourcc::RGB555 == V4L2_PIX_FMT_RGB555);
+static_assert(fourcc::SBGGR8 == V4L2_PIX_FMT_SBGGR8);
+static_assert(fourcc::SGBRG8 == V4L2_PIX_FMT_SGBRG8);
+static_assert(fourcc::SGRBG8 == V4L2_PIX_FMT_SGRBG8);
+static_assert(fourcc::SRGGB8 == V4L2_PIX_FMT_SRGGB8);
 
 // ------------------------------------------------------------- errno ----
 
@@ -782,6 +787,16 @@ public:
 							    io_name(io));
 		}
 		return Status::success();
+	}
+
+	// Unmaps everything and frees the driver's buffers (REQBUFS(0)).
+	Status release()
+	{
+		bufs_.clear();
+		if (!dev_)
+			return Status::success();
+		uint32_t n = 0;
+		return dev_->reqbufs(type_, memory_, n);
 	}
 
 	uint32_t size() const { return static_cast<uint32_t>(bufs_.size()); }

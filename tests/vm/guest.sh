@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Runs inside the test VM (chroot on the host's root): the cases, the demo or a shell.
+# Runs inside the test VM (chroot on the host's root): the cases, the demo, the benchmark
+# or a shell.
 #
-# Usage: guest.sh [--mode cases|demo|shell] [--only PATTERN] [--ko PATH]
+# Usage: guest.sh [--mode cases|demo|bench|shell] [--only PATTERN] [--ko PATH]
 #                 [--params "PARAM=V ..."] [--out DIR]
 # Writes DIR/results.txt, DIR/cases/NAME.{log,dmesg,results} and DIR/DONE.
 # Started by the initramfs /init that run.sh builds; /init powers the VM off after.
@@ -186,6 +187,17 @@ demo)
 		if ! grep -q '^FAIL: demo' "$RESULTS"; then
 			result "PASS: demo/finished"
 		fi
+	fi
+	;;
+bench)
+	# tests/vm/bench.sh: --only filters its rows (by id), not cases
+	bench=$LB_ROOT/tests/vm/bench.sh
+	if [ ! -f "$bench" ]; then
+		result "FAIL: bench: tests/vm/bench.sh is missing"
+	else
+		export LB_ONLY=$only
+		mkdir -p "$LB_OUT/bench"
+		run_script bench "$bench"
 	fi
 	;;
 shell)

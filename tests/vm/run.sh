@@ -4,6 +4,8 @@
 #
 # Usage: tests/vm/run.sh --kernel V [--ko PATH] [--only PATTERN] [--timeout SECONDS]
 #                        [--shell | --demo] [--params "P=V ..."] [--append "ARGS"]
+#                        [--kimage PATH --moddir ROOT] [--save-logs DIR] [--guest-path DIRS]
+#                        [--bench [--old-ko PATH]]
 #   --kernel V      kernel release to boot (/boot/vmlinuz-V, modules in /lib/modules/V)
 #   --ko PATH       module to test (default: <project>/v4l2loopback.ko)
 #   --only PATTERN  run only the cases whose name (file name without .sh) matches
@@ -12,6 +14,16 @@
 #   --shell         interactive shell in the VM with the module loaded (--params for it)
 #   --demo          run tests/vm/demo.sh instead of the cases; results in build/demo/
 #   --append ARGS   extra kernel command line (e.g. "slub_debug=FZPU panic_on_warn=1")
+#   --kimage PATH   boot this kernel image instead of /boot/vmlinuz-V (another kernel)
+#   --moddir ROOT   that kernel's modules are in ROOT/lib/modules/V (an unpacked package
+#                   tree with a modules.dep: depmod -b ROOT V); the guest sees them at
+#                   /lib/modules, so modprobe finds that kernel's vivid, videobuf2, ...
+#   --save-logs DIR copy build/vm/out to DIR before another run may reuse it
+#   --guest-path DIRS  put DIRS (host paths, ':'-separated) in front of the guest's PATH,
+#                   e.g. a newer v4l2-compliance for a newer kernel
+#   --bench         run tests/vm/bench.sh (ours vs the old driver; --only filters row ids);
+#                   results and the report (tests/bench-report.sh) in build/bench/
+#   --old-ko PATH   the old driver's module for --bench (scripts/bench-deps.sh prints it)
 # Environment: VM_KVM=0|1 forces KVM off/on (default: on when it actually works).
 #
 # The host's root is shared read-only with the guest, which chroots into it, so
@@ -27,9 +39,14 @@ mode=cases
 timeout_s=1500
 params=
 append=
+kimage=
+moddir=
+save_logs=
+guest_path=
+old_ko=
 
 usage() {
-	sed -n '4,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	sed -n '4,27s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
 
@@ -41,8 +58,14 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s=${2:?}; shift 2 ;;
 	--shell) mode=shell; shift ;;
 	--demo) mode=demo; shift ;;
+	--bench) mode=bench; shift ;;
+	--old-ko) old_ko=${2:?}; shift 2 ;;
 	--params) params=${2-}; shift 2 ;;
 	--append) append=${2-}; shift 2 ;;
+	--kimage) kimage=${2:?}; shift 2 ;;
+	--moddir) moddir=${2:?}; shift 2 ;;
+	--save-logs) save_logs=${2:?}; shift 2 ;;
+	--guest-path) guest_path=${2:?}; shift 2 ;;
 	-h | --help) usage ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -57,8 +80,17 @@ die() {
 [ -n "$kernel" ] || { echo "run.sh: --kernel is required (scripts/kernel-version.sh prints one)" >&2; exit 2; }
 [[ $timeout_s =~ ^[0-9]+$ ]] || { echo "run.sh: --timeout wants seconds" >&2; exit 2; }
 
-KIMG=/boot/vmlinuz-$kernel
+KIMG=${kimage:-/boot/vmlinuz-$kernel}
 MODDIR=/lib/modules/$kernel
+MODROOT=()
+if [ -n "$moddir" ]; then
+	[ -d "$moddir" ] || die "--moddir $moddir: no such directory"
+	moddir=$(cd "$moddir" && pwd -P)
+	MODDIR=$moddir/lib/modules/$kernel
+	[ -f "$MODDIR/modules.dep" ] || die "no $MODDIR/modules.dep (run 'depmod -b $moddir $kernel')"
+	MODDIR=$(cd "$MODDIR" && pwd -P)
+	MODROOT=(-d "$moddir")
+fi
 [ -f "$KIMG" ] || die "no kernel image $KIMG (run 'make deps')"
 [ -r "$KIMG" ] || die "cannot read $KIMG (Debian installs it mode 0600: run as root or make it readable)"
 [ -d "$MODDIR" ] || die "no modules directory $MODDIR"
@@ -67,6 +99,10 @@ for tool in qemu-system-x86_64 cpio gzip modprobe timeout flock sha256sum; do
 done
 if [ "$mode" = demo ] && [ ! -f "$ROOT/tests/vm/demo.sh" ]; then
 	die "demo: tests/vm/demo.sh is missing (nobody has written the demo yet)"
+fi
+if [ -n "$old_ko" ]; then
+	[ -f "$old_ko" ] || die "--old-ko $old_ko: no such file"
+	old_ko=$(cd "$(dirname "$old_ko")" && pwd -P)/$(basename "$old_ko")
 fi
 
 VMDIR=$ROOT/build/vm
@@ -111,6 +147,10 @@ gen_init() {
 	R=/newroot
 	# The host root is read-only: let the guest cache it (exec over 9p is slow).
 	mount -t 9p -o "$o,ro,cache=loose" hostroot $R || die "cannot mount the 9p share 'hostroot'"
+	# Another kernel's modules (run.sh --moddir) stand in for the host's /lib/modules.
+	if [ -n "$LB_MODULES" ]; then
+		mount -o bind "$R$LB_MODULES" $R/lib/modules || die "bind $LB_MODULES to /lib/modules"
+	fi
 	# A project below /tmp or /run would be hidden by the tmpfs mounted there.
 	case "$LB_ROOT" in
 	/tmp/* | /run/*) mkdir -p /proj && mount -o bind "$R$LB_ROOT" /proj || die "bind $LB_ROOT" ;;
@@ -135,7 +175,7 @@ gen_init() {
 	mount -o bind /out "$R$LB_OUT" || die "bind the out share to $LB_OUT"
 	echo "lbvm-init: running guest.sh (mode $LB_MODE)"
 	chroot $R /usr/bin/env -i \
-		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		PATH=${LB_GUEST_PATH:+$LB_GUEST_PATH:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME=/tmp/home TERM="${LB_TERM:-linux}" LANG=C.UTF-8 \
 		LB_TTY_ROWS="$LB_TTY_ROWS" LB_TTY_COLS="$LB_TTY_COLS" \
 		/bin/bash "$LB_ROOT/tests/vm/guest.sh" --mode "$LB_MODE" --only "$LB_ONLY" \
@@ -154,8 +194,8 @@ gen_init() {
 initramfs_modules() {
 	local m
 	for m in virtio_pci 9pnet_virtio 9p; do
-		modprobe --show-depends -S "$kernel" "$m" \
-			|| { echo "run.sh: modprobe --show-depends -S $kernel $m failed" >&2; return 1; }
+		modprobe "${MODROOT[@]}" --show-depends -S "$kernel" "$m" \
+			|| { echo "run.sh: modprobe ${MODROOT[*]} --show-depends -S $kernel $m failed" >&2; return 1; }
 	done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }'
 }
 
@@ -235,9 +275,16 @@ fi
 	echo "LB_ONLY=$(q "$only")"
 	echo "LB_KO=$(q "${ko:-$ROOT/v4l2loopback.ko}")"
 	echo "LB_PARAMS=$(q "$params")"
+	echo "LB_OLD_KO=$(q "$old_ko")"
+	echo "LB_MODULES=$(q "${moddir:+$(dirname "$MODDIR")}")"
+	echo "LB_GUEST_PATH=$(q "$guest_path")"
 	echo "LB_TERM=$(q "${TERM:-linux}")"
 	echo "LB_TTY_ROWS=$(q "${rows:-}")"
 	echo "LB_TTY_COLS=$(q "${cols:-}")"
+	# test knobs set on the host (e.g. LB_FUZZ_CALLS) reach the cases
+	for v in $(compgen -e | grep '^LB_FUZZ_\|^LB_TEST_' || true); do
+		echo "export $v=$(q "${!v}")"
+	done
 } >"$OUT/vm.env"
 
 # ------------------------------------------------------------------ qemu
@@ -285,6 +332,7 @@ if kvm_works; then
 else
 	qemu+=(-cpu max)
 fi
+echo "LB_ACCEL=$accel" >>"$OUT/vm.env"
 LOG=$OUT/console.log
 
 if [ "$mode" = shell ]; then
@@ -375,6 +423,21 @@ if [ "$mode" = demo ] && [ -d "$OUT/demo" ]; then
 	mkdir -p "$ROOT/build/demo"
 	cp -a "$OUT/demo/." "$ROOT/build/demo/"
 	echo "vm: demo output copied to build/demo/" >&2
+fi
+
+if [ "$mode" = bench ] && [ -d "$OUT/bench" ]; then
+	rm -rf "$ROOT/build/bench"
+	mkdir -p "$ROOT/build/bench"
+	cp -a "$OUT/bench/." "$ROOT/build/bench/"
+	echo "vm: bench output copied to build/bench/" >&2
+	if ! "$ROOT/tests/bench-report.sh" "$ROOT/build/bench" >&2; then
+		results+=("FAIL: bench/report: tests/bench-report.sh build/bench failed")
+	fi
+fi
+
+if [ -n "$save_logs" ]; then
+	{ rm -rf "$save_logs" && mkdir -p "$save_logs" && cp -a "$OUT/." "$save_logs/"; } \
+		|| echo "vm: could not copy the logs to $save_logs" >&2
 fi
 
 npass=0
