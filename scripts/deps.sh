@@ -11,6 +11,7 @@ PKGS=(
 	gstreamer1.0-plugins-good
 	libgtest-dev
 	libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
+	dkms openssl
 )
 
 missing=()

@@ -79,10 +79,24 @@ ctl set-caps-replace 0 "" "" set-caps /dev/video41 I420:160x120
 ctl get-caps-replaced 0 "YU12:160x120@15" "" get-caps 41
 ctl set-caps-any 0 "" "" set-caps 41 any
 expect_eq set-caps-any-keep-format 0 "$(v4l2-ctl -d /dev/video41 -C keep_format 2>/dev/null | sed 's/.*: //')" "keep_format"
-ctl set-caps-adjusted 1 "" "$P: /dev/video40: VIDIOC_S_FMT OUTPUT: the device does not take YUYV:4000x3000 (it offered YUYV:1920x1080): pick a format and size within the device's limits (see v4l2loopback-ctl query /dev/video40)" \
+# a size beyond the device's limits: refused, and nothing changes
+ctl set-caps-adjusted 1 "" "$P: /dev/video40: VIDIOC_TRY_FMT OUTPUT: the device does not take YUYV:4000x3000 (it offered YUYV:1920x1080): pick a format and size within the device's limits (see v4l2loopback-ctl query /dev/video40)" \
 	set-caps 40 YUYV:4000x3000
-ctl set-caps-adjusted-no-keep 0 "-" "" query -e --json 40
-if printf '%s\n' "$CTL_OUT" | grep -q '"keep_format": false'; then pass set-caps-adjusted-keep-false; else fail set-caps-adjusted-keep-false "keep_format set after a refused set-caps"; fi
+expect_eq set-caps-adjusted-unchanged "YUYV:640x480@30 0" \
+	"$(cat /sys/class/video4linux/video40/format) $(v4l2-ctl -d /dev/video40 -C keep_format 2>/dev/null | sed 's/.*: //')" \
+	"format and keep_format of /dev/video40 after the refused set-caps"
+# exclusive caps: after a writer delivered, a kept format leaves only capture
+# announced; set-caps releases it and sets the new one
+ctl excl-set-caps 0 "" "" set-caps 40 YUYV:320x240@30
+"$T/lb-writer" -d /dev/video40 --size 320x240 --count 3 --fps 0 --io write --quiet >"$W/writer40.log" 2>&1
+ok excl-writer $? "writer on /dev/video40: $(tail -n 1 "$W/writer40.log")"
+expect_eq excl-capture-only "capture" "$(cat /sys/class/video4linux/video40/state)" "state of /dev/video40 after the writer left (keep_format)"
+ctl excl-get-caps 0 "YUYV:320x240@30" "" get-caps 40
+ctl excl-set-fps 0 "" "" set-fps 40 15
+ctl excl-get-fps 0 15 "" get-fps 40
+ctl excl-set-caps-again 0 "" "" set-caps 40 YUYV:640x360
+ctl excl-get-caps-again 0 "YUYV:640x360@15" "" get-caps 40
+ctl excl-set-caps-any 0 "" "" set-caps 40 any
 usage_err set-caps-bad set-caps "invalid caps 'FOO': expected FOURCC:WIDTHxHEIGHT[@FPS], e.g. YUYV:640x480@30" set-caps 41 FOO
 # a writer holds the format: set-caps says so and the writer goes on
 "$T/lb-writer" -d /dev/video42 --size 320x240 --count 0 --fps 30 --io write >"$W/writer42.log" 2>&1 &
