@@ -10,7 +10,7 @@
 #   --ko PATH       module to test (default: <project>/v4l2loopback.ko)
 #   --only PATTERN  run only the cases whose name (file name without .sh) matches
 #                   PATTERN as a glob or as an extended regex ("10-load", "1[01]-", "load|bad")
-#   --timeout S     whole-VM time limit (default 1500; not applied to --shell)
+#   --timeout S     whole-VM time limit (default 3000; not applied to --shell)
 #   --shell         interactive shell in the VM with the module loaded (--params for it)
 #   --demo          run tests/vm/demo.sh instead of the cases; results in build/demo/
 #   --append ARGS   extra kernel command line (e.g. "slub_debug=FZPU panic_on_warn=1")
@@ -36,7 +36,7 @@ kernel=
 ko=
 only=
 mode=cases
-timeout_s=1500
+timeout_s=3000
 params=
 append=
 kimage=
