@@ -23,7 +23,7 @@ static int lb_cap_queue_setup(struct vb2_queue *q, unsigned int *nbuffers,
 	sizes[0] = dev->pix.sizeimage;
 	/* read() asks for one buffer: give it room not to drop frames */
 	if (q->fileio)
-		*nbuffers = max(*nbuffers, 4U);
+		*nbuffers = dev->cfg.max_buffers;
 	*nbuffers = clamp_t(unsigned int, *nbuffers, 2, dev->cfg.max_buffers);
 	return 0;
 }

@@ -31,7 +31,7 @@ collect() {
 	done
 }
 
-lb_load devices=2 video_nr=30,31 || { fail load "insmod failed"; exit 0; }
+lb_load devices=2 video_nr=30,31 max_buffers=32 || { fail load "insmod failed"; exit 0; }
 
 # prime: a writer sets the format and leaves; the format stays
 prime() {
@@ -46,7 +46,7 @@ pids=() names=()
 for io in read mmap userptr dmabuf; do
 	for k in 1 2; do
 		"$T/lb-reader" -d /dev/video30 --io $io --dmabuf-from /dev/video31 \
-			--count 100 --timeout-ms 20000 --expect-first-seq 0 \
+			--buffers 24 --count 100 --timeout-ms 20000 --expect-first-seq 0 \
 			--max-gaps 0 --expect-fmt YUYV:320x240 \
 			>"$LB_OUT/$LB_CASE-8r-$io$k.log" 2>&1 &
 		pids+=($!) names+=("$io$k")
@@ -69,7 +69,7 @@ expect_eq frames-written $((before + 120)) "$(cat $SYS/frames_written)" \
 for wio in mmap userptr dmabuf; do
 	pids=() names=()
 	for rio in mmap read; do
-		"$T/lb-reader" -d /dev/video30 --io $rio --count 50 \
+		"$T/lb-reader" -d /dev/video30 --io $rio --buffers 24 --count 50 \
 			--timeout-ms 20000 --expect-first-seq 0 --max-gaps 0 \
 			>"$LB_OUT/$LB_CASE-w$wio-$rio.log" 2>&1 &
 		pids+=($!) names+=("$rio")

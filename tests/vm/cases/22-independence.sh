@@ -34,7 +34,7 @@ disrupt() {
 	dpids+=($!) dnames+=("$tag")
 }
 
-lb_load video_nr=30 || { fail load "insmod failed"; exit 0; }
+lb_load video_nr=30 max_buffers=32 || { fail load "insmod failed"; exit 0; }
 "$T/lb-writer" -d /dev/video30 --size 320x240 --count 1 --io write --quiet ||
 	fail prime "lb-writer could not set YUYV 320x240"
 
@@ -42,7 +42,7 @@ lb_load video_nr=30 || { fail load "insmod failed"; exit 0; }
 pids=() names=()
 for r in A:mmap B:read C:userptr; do
 	n=${r%%:*} io=${r#*:}
-	"$T/lb-reader" -d /dev/video30 --io "$io" --buffers 8 --count $FRAMES \
+	"$T/lb-reader" -d /dev/video30 --io "$io" --buffers 24 --count $FRAMES \
 		--max-gaps 0 --expect-first-seq 0 --expect-fmt YUYV:320x240 \
 		--timeout-ms 30000 >"$O/$n.log" 2>&1 &
 	pids+=($!) names+=("$n")
