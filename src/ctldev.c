@@ -17,7 +17,8 @@ static int lb_ctl_config(const struct v4l2_loopback_config *uc,
 
 	lb_module_defaults(cfg);
 	def = *cfg;
-	if (uc->output_nr < -1)
+	/* the V4L2 core has 256 minors and silently wraps larger numbers */
+	if (uc->output_nr < -1 || uc->output_nr >= LB_MAX_VIDEO_NR)
 		return -EINVAL;
 	cfg->nr = uc->output_nr;
 	if (uc->card_label[0])

@@ -22,6 +22,7 @@
 #define LB_DRIVER_NAME "v4l2 loopback"
 #define LB_MODULE_NAME "v4l2loopback"
 #define LB_MAX_DEVICES 64
+#define LB_MAX_VIDEO_NR 256	/* the V4L2 core's VIDEO_NUM_DEVICES */
 #define LB_MAX_DIM 16384
 #define LB_MIN_WIDTH 2
 #define LB_MIN_HEIGHT 1

@@ -173,8 +173,8 @@ static int lb_check_params(void)
 		devices = max(max3(1U, n_video_nr, n_card_label),
 			      max(n_exclusive_caps, n_max_readers));
 	for (i = 0; i < devices; i++) {
-		if (video_nr[i] < -1) {
-			lb_param_err("video_nr=%d (device %u) is invalid: use a number >= 0, or -1 for the first free one",
+		if (video_nr[i] < -1 || video_nr[i] >= LB_MAX_VIDEO_NR) {
+			lb_param_err("video_nr=%d (device %u) is invalid: use 0..255, or -1 for the first free one",
 				     video_nr[i], i);
 			return -EINVAL;
 		}

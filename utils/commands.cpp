@@ -85,6 +85,7 @@ constexpr std::array<Command, 11> kCommands{{
 	{"set-caps", "set-caps DEV FOURCC:WxH[@FPS] | any", "fix the device's format",
 	 "Sets the format (VIDIOC_S_FMT on the OUTPUT side, VIDIOC_S_PARM for @FPS) and\n"
 	 "then the keep_format control, so the format stays after the writer leaves.\n"
+	 "A format the device would adjust is refused (VIDIOC_TRY_FMT) and nothing changes.\n"
 	 "'any' clears keep_format again. FOURCC is a V4L2 FourCC such as YUYV, UYVY,\n"
 	 "NV12, YU12 (or I420), RGB3 (or RGB24), BGR3, GREY or MJPG.\n"
 	 "Examples: YUYV:640x480@30  MJPG:1920x1080@30000/1001  any\n"

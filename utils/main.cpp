@@ -5,16 +5,10 @@
 #include <string>
 #include <vector>
 
-extern "C" {
-#include <libavutil/log.h>
-}
-
 #include "commands.h"
 
 int main(int argc, char **argv)
 {
-	// libav's own messages would repeat ours less clearly.
-	av_log_set_level(AV_LOG_FATAL);
 	const std::vector<std::string> args(argv + 1, argv + argc);
 	v4l2lb::RealSys sys;
 	v4l2lb::Context ctx{sys, std::cout, std::cerr};

@@ -991,7 +991,8 @@ TEST_F(CtlCommands, SetCapsThenGetCaps)
 	sys.make_node(0);
 	Outcome r = run({"set-caps", "0", "NV12:320x240@15"});
 	EXPECT_EQ(r.rc, kExitOk) << r.err;
-	EXPECT_EQ(sys.calls(), (std::vector<std::string>{"S_FMT OUTPUT @/dev/video0",
+	EXPECT_EQ(sys.calls(), (std::vector<std::string>{"TRY_FMT OUTPUT @/dev/video0",
+							 "S_FMT OUTPUT @/dev/video0",
 							 "S_PARM OUTPUT @/dev/video0",
 							 "S_CTRL keep_format=1 @/dev/video0"}));
 	EXPECT_EQ(sys.nodes[0].pix.pixelformat, V4L2_PIX_FMT_NV12);
@@ -1009,7 +1010,8 @@ TEST_F(CtlCommands, SetCapsWithoutFpsLeavesRate)
 {
 	sys.make_node(0);
 	EXPECT_EQ(run({"set-caps", "0", "I420:1280x720"}).rc, kExitOk);
-	EXPECT_EQ(sys.calls(), (std::vector<std::string>{"S_FMT OUTPUT @/dev/video0",
+	EXPECT_EQ(sys.calls(), (std::vector<std::string>{"TRY_FMT OUTPUT @/dev/video0",
+							 "S_FMT OUTPUT @/dev/video0",
 							 "S_CTRL keep_format=1 @/dev/video0"}));
 	EXPECT_EQ(run({"get-caps", "0"}).out, "YU12:1280x720@30\n");
 }
@@ -1027,10 +1029,59 @@ TEST_F(CtlCommands, SetCapsRefusesAnAdjustedFormat)
 	sys.make_node(0);
 	const Outcome r = run({"set-caps", "0", "ABCD:320x240"});
 	EXPECT_EQ(r.rc, kExitFailed);
-	EXPECT_EQ(r.err, "v4l2loopback-ctl: /dev/video0: VIDIOC_S_FMT OUTPUT: the device does not "
+	EXPECT_EQ(r.err, "v4l2loopback-ctl: /dev/video0: VIDIOC_TRY_FMT OUTPUT: the device does not "
 			 "take ABCD:320x240 (it offered YUYV:320x240): pick a format and size "
 			 "within the device's limits (see v4l2loopback-ctl query /dev/video0)\n");
 	EXPECT_EQ(sys.nodes[0].ctrls[V4L2LOOPBACK_CID_KEEP_FORMAT], 0);
+	// Refused before anything changed: the device keeps its format.
+	EXPECT_EQ(sys.calls(), (std::vector<std::string>{"TRY_FMT OUTPUT @/dev/video0"}));
+	EXPECT_EQ(sys.nodes[0].pix.width, 640u);
+}
+
+TEST_F(CtlCommands, SetCapsOnADriverWithoutTryFmt)
+{
+	sys.no_try_fmt = true;
+	sys.make_node(0);
+	Outcome r = run({"set-caps", "0", "GREY:64x64"});
+	EXPECT_EQ(r.rc, kExitOk) << r.err;
+	EXPECT_EQ(sys.calls(), (std::vector<std::string>{"TRY_FMT OUTPUT @/dev/video0",
+							 "S_FMT OUTPUT @/dev/video0",
+							 "S_CTRL keep_format=1 @/dev/video0"}));
+	r = run({"set-caps", "0", "ABCD:32x32"});
+	EXPECT_EQ(r.rc, kExitFailed);
+	EXPECT_TRUE(r.err.starts_with("v4l2loopback-ctl: /dev/video0: VIDIOC_S_FMT OUTPUT: the device "
+				      "does not take ABCD:32x32 (it offered YUYV:32x32)"))
+		<< r.err;
+}
+
+TEST_F(CtlCommands, SetCapsReleasesAKeptFormatOnAnExclusiveNode)
+{
+	// Exclusive caps: while keep_format holds the format the node announces
+	// only capture, so the output side refuses (EINVAL) until it is released.
+	sys.output_only_unkept = true;
+	sys.make_node(0).ctrls[V4L2LOOPBACK_CID_KEEP_FORMAT] = 1;
+	const Outcome r = run({"set-caps", "0", "NV12:320x240"});
+	EXPECT_EQ(r.rc, kExitOk) << r.err;
+	EXPECT_EQ(sys.calls(), (std::vector<std::string>{
+				       "TRY_FMT OUTPUT @/dev/video0", "G_CTRL keep_format @/dev/video0",
+				       "S_CTRL keep_format=0 @/dev/video0",
+				       "TRY_FMT OUTPUT @/dev/video0", "S_FMT OUTPUT @/dev/video0",
+				       "S_CTRL keep_format=1 @/dev/video0"}));
+	EXPECT_EQ(sys.nodes[0].pix.pixelformat, V4L2_PIX_FMT_NV12);
+}
+
+TEST_F(CtlCommands, SetCapsPutsAKeptFormatBackWhenItFails)
+{
+	sys.busy_when_kept = true;
+	sys.make_node(0).ctrls[V4L2LOOPBACK_CID_KEEP_FORMAT] = 1;
+	sys.ioctl_errors["S_FMT"] = EBUSY; // a writer, too
+	const Outcome r = run({"set-caps", "0", "GREY:64x64"});
+	EXPECT_EQ(r.rc, kExitFailed);
+	EXPECT_EQ(sys.nodes[0].ctrls[V4L2LOOPBACK_CID_KEEP_FORMAT], 1);
+	EXPECT_EQ(sys.calls().back(), "S_CTRL keep_format=1 @/dev/video0");
+	EXPECT_EQ(r.err, "v4l2loopback-ctl: /dev/video0: VIDIOC_S_FMT OUTPUT: device or resource "
+			 "busy: a writer is active or keep_format holds the format: stop the "
+			 "writer, or run: v4l2loopback-ctl set-caps /dev/video0 any\n");
 }
 
 TEST_F(CtlCommands, SetCapsReplacesAKeptFormat)
@@ -1040,7 +1091,8 @@ TEST_F(CtlCommands, SetCapsReplacesAKeptFormat)
 	const Outcome r = run({"set-caps", "0", "GREY:64x64"});
 	EXPECT_EQ(r.rc, kExitOk) << r.err;
 	EXPECT_EQ(sys.calls(), (std::vector<std::string>{
-				       "S_FMT OUTPUT @/dev/video0", "G_CTRL keep_format @/dev/video0",
+				       "TRY_FMT OUTPUT @/dev/video0", "S_FMT OUTPUT @/dev/video0",
+				       "G_CTRL keep_format @/dev/video0",
 				       "S_CTRL keep_format=0 @/dev/video0",
 				       "S_FMT OUTPUT @/dev/video0",
 				       "S_CTRL keep_format=1 @/dev/video0"}));
