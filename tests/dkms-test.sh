@@ -75,7 +75,9 @@ T=$W/dkms
 mkdir -p "$T/dkms" "$T/src" "$T/lib/modules/$kernel"
 # dkms looks for the headers at INSTALLTREE/V/build.
 ln -s "/lib/modules/$kernel/build" "$T/lib/modules/$kernel/build"
-copy_tree "$T/src/$name-$ver"
+# what the README tells users to copy to /usr/src/NAME-VER
+mkdir -p "$T/src/$name-$ver/src"
+(cd "$ROOT" && cp -r dkms.conf Kbuild include "$T/src/$name-$ver/" && cp src/*.c src/*.h "$T/src/$name-$ver/src/")
 D=(--dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$T/lib/modules")
 dk() { # dk STEP ARGS...: run dkms, log to $W/STEP.log
 	local step=$1

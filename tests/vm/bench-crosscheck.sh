@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Cross-check for the benchmark with an independent client (v4l2-ctl): an MMAP
 # writer (--stream-out-mmap) and an MMAP reader on /dev/video30, for the driver
-# the caller loaded. Tells whether a stalled MMAP writer is a property of the
-# driver or of lb-bench. Prints one line. Called by tests/vm/bench.sh.
+# the caller loaded with exclusive_caps=1 (on a node announcing both capture and
+# output, v4l2-ctl streams the capture queue even for --stream-out-mmap). Tells
+# whether a stalled MMAP writer is a property of the driver or of lb-bench.
+# Prints one line. Called by tests/vm/bench.sh.
 # Usage: bench-crosscheck.sh NAME OUTDIR
 set -uo pipefail
 name=$1 out=$2

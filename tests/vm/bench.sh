@@ -234,10 +234,17 @@ done
 note "$k rows in $((SECONDS - start)) s"
 
 # An independent client on the same path: v4l2-ctl as MMAP writer and reader.
+# With exclusive_caps=1: v4l2-ctl streams the CAPTURE queue of a node that
+# announces both directions, even for --stream-out-mmap.
 if [ -z "$DEAD" ] && [ -z "$ONLY" ]; then
 	for d in ours old; do
 		[ "$d" = old ] && [ -z "$OLD_KO" ] && continue
-		load_$d || continue
+		if [ "$d" = ours ]; then
+			insmod "$LB_KO" devices=1 video_nr=30 exclusive_caps=1 >>"$LOG" 2>&1 || continue
+		else
+			insmod "$OLD_KO" devices=1 video_nr=30 exclusive_caps=1 max_openers=64 \
+				>>"$LOG" 2>&1 || continue
+		fi
 		wait_node
 		"$LB_ROOT/tests/vm/bench-crosscheck.sh" "$d" "$OUT" | tee -a "$OUT/crosscheck.txt"
 		rmmod v4l2loopback >>"$LOG" 2>&1 || { DEAD="rmmod after the cross-check"; note "$DEAD"; break; }

@@ -210,7 +210,12 @@ lb_load() {
 	fi
 	lb_deps || { echo "lb_load: loading dependencies failed" >&2; return 1; }
 	echo "+ insmod $LB_KO $*"
-	insmod "$LB_KO" "$@"
+	insmod "$LB_KO" "$@" || return
+	# the debug lane names a leak's bare addresses after the module is gone
+	if [ "${LB_TEST_KMEMLEAK:-0}" = 1 ]; then
+		echo "$(cat /sys/module/$LB_MODNAME/sections/.text 2>/dev/null) $(cat /sys/module/$LB_MODNAME/coresize 2>/dev/null)" \
+			>>"$LB_OUT/module-addrs" 2>/dev/null || true
+	fi
 }
 
 # lb_unload: unload the module if it is loaded; returns rmmod's status.
@@ -302,8 +307,15 @@ expect_load_notice() {
 
 # ---------------------------------------------------------------- misc
 
+# lb_scaled SECONDS: SECONDS times LB_TEST_TIMEOUT_SCALE (run.sh --timeout-scale; 1
+# normally, more under a slow debug kernel). For a case's own waits and time limits.
+lb_scaled() {
+	echo $(($1 * ${LB_TEST_TIMEOUT_SCALE:-1}))
+}
+
 # wait_for SECONDS CMD...   or   wait_for "SHELL COMMAND" [SECONDS]
 # Polls (every 0.2 s) until the command succeeds; returns 1 on timeout.
+# SECONDS is scaled by LB_TEST_TIMEOUT_SCALE (see lb_scaled).
 wait_for() {
 	local t cmd=()
 	if [ $# -ge 2 ] && [[ $1 =~ ^[0-9]+$ ]]; then
@@ -314,7 +326,7 @@ wait_for() {
 		t=${2:-10}
 		cmd=(bash -c "$1")
 	fi
-	local end=$((SECONDS + t))
+	local end=$((SECONDS + t * ${LB_TEST_TIMEOUT_SCALE:-1}))
 	while :; do
 		"${cmd[@]}" >/dev/null 2>&1 && return 0
 		[ $SECONDS -ge $end ] && return 1

@@ -5,7 +5,7 @@
 # Usage: tests/vm/run.sh --kernel V [--ko PATH] [--only PATTERN] [--timeout SECONDS]
 #                        [--shell | --demo] [--params "P=V ..."] [--append "ARGS"]
 #                        [--kimage PATH --moddir ROOT] [--save-logs DIR] [--guest-path DIRS]
-#                        [--bench [--old-ko PATH]]
+#                        [--bench [--old-ko PATH]] [--timeout-scale N]
 #   --kernel V      kernel release to boot (/boot/vmlinuz-V, modules in /lib/modules/V)
 #   --ko PATH       module to test (default: <project>/v4l2loopback.ko)
 #   --only PATTERN  run only the cases whose name (file name without .sh) matches
@@ -24,6 +24,8 @@
 #   --bench         run tests/vm/bench.sh (ours vs the old driver; --only filters row ids);
 #                   results and the report (tests/bench-report.sh) in build/bench/
 #   --old-ko PATH   the old driver's module for --bench (scripts/bench-deps.sh prints it)
+#   --timeout-scale N  multiply every case's time limit (and lib.sh wait_for) by the
+#                   integer N, for a slow kernel (KASAN, lockdep); --timeout is separate
 # Environment: VM_KVM=0|1 forces KVM off/on (default: on when it actually works).
 #
 # The host's root is shared read-only with the guest, which chroots into it, so
@@ -44,9 +46,10 @@ moddir=
 save_logs=
 guest_path=
 old_ko=
+timeout_scale=
 
 usage() {
-	sed -n '4,27s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	sed -n '4,29s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
 
@@ -66,6 +69,7 @@ while [ $# -gt 0 ]; do
 	--moddir) moddir=${2:?}; shift 2 ;;
 	--save-logs) save_logs=${2:?}; shift 2 ;;
 	--guest-path) guest_path=${2:?}; shift 2 ;;
+	--timeout-scale) timeout_scale=${2:?}; shift 2 ;;
 	-h | --help) usage ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -79,6 +83,7 @@ die() {
 
 [ -n "$kernel" ] || { echo "run.sh: --kernel is required (scripts/kernel-version.sh prints one)" >&2; exit 2; }
 [[ $timeout_s =~ ^[0-9]+$ ]] || { echo "run.sh: --timeout wants seconds" >&2; exit 2; }
+[[ $timeout_scale =~ ^([1-9][0-9]*)?$ ]] || { echo "run.sh: --timeout-scale wants a positive integer" >&2; exit 2; }
 
 KIMG=${kimage:-/boot/vmlinuz-$kernel}
 MODDIR=/lib/modules/$kernel
@@ -281,10 +286,14 @@ fi
 	echo "LB_TERM=$(q "${TERM:-linux}")"
 	echo "LB_TTY_ROWS=$(q "${rows:-}")"
 	echo "LB_TTY_COLS=$(q "${cols:-}")"
-	# test knobs set on the host (e.g. LB_FUZZ_CALLS) reach the cases
+	# test knobs set on the host (e.g. LB_FUZZ_CALLS) reach the cases (guest.sh)
 	for v in $(compgen -e | grep '^LB_FUZZ_\|^LB_TEST_' || true); do
+		[ "$v" = LB_TEST_TIMEOUT_SCALE ] && [ -n "$timeout_scale" ] && continue
 		echo "export $v=$(q "${!v}")"
 	done
+	if [ -n "$timeout_scale" ]; then
+		echo "export LB_TEST_TIMEOUT_SCALE=$timeout_scale"
+	fi
 } >"$OUT/vm.env"
 
 # ------------------------------------------------------------------ qemu

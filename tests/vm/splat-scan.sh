@@ -33,6 +33,8 @@ patterns=(
 	'possible circular locking'
 	'possible recursive locking'
 	'inconsistent lock state'
+	'DEBUG_LOCKS_WARN_ON'
+	'trying to register non-static key'  # lockdep: a lock used without init
 	'refcount_t:'
 	'BUG kmalloc'
 	'BUG [^ ]+ \((Not t|T)ainted'          # any slub cache: "BUG kmalloc-64 (Tainted: ...)"
@@ -49,7 +51,15 @@ patterns=(
 allowed=(
 	'module verification failed: signature and/or required key missing - tainting kernel'
 	'loading out-of-tree module taints kernel'
+	# a DEBUG_KMEMLEAK kernel (scripts/debug-kernel.sh) at boot; leaks are still found
+	'kmemleak: Kernel memory leak detector initialized'
+	'kmemleak: Automatic memory scanning thread (started|ended)'
 )
+# SPLAT_ALLOW_EXTRA (environment): one more extended regex of expected lines, e.g. from
+# a case's "# splat-allow: REGEX" comment lines (guest.sh).
+if [ -n "${SPLAT_ALLOW_EXTRA:-}" ]; then
+	allowed+=("$SPLAT_ALLOW_EXTRA")
+fi
 
 pat=$(IFS='|'; echo "${patterns[*]}")
 allow=$(IFS='|'; echo "${allowed[*]}")

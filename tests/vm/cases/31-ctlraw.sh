@@ -78,6 +78,14 @@ raw query-label-32 "$(query_line 42 0123456789abcdef0123456789ABCDE 2 4096 1 216
 # the limits themselves are accepted
 raw add-at-limits "ok 43" add nr=43 minw=2 maxw=4096 minh=1 maxh=2160 buffers=32 openers=1
 raw query-at-limits "$(query_line 43 'Dummy video device (0x0005)' 2 4096 1 2160 32 1 0 1)" query 43
+# the initial format lies inside the limits (640x480 is outside both of these)
+raw add-big-min "ok 44" add nr=44 minw=1000 maxw=2000 minh=800 maxh=1000
+raw add-small-max "ok 45" add nr=45 maxw=320 maxh=200
+got=$("$T/lb-ioctl" -d /dev/video44 g_fmt output 2>&1; "$T/lb-ioctl" -d /dev/video45 g_fmt output 2>&1)
+expect_eq initial-format-in-limits "YUYV 1000x800 sizeimage=1600000
+YUYV 320x200 sizeimage=128000" "$got" "G_FMT of /dev/video44 (min 1000x800) and /dev/video45 (max 320x200)"
+raw remove-44 "ok" remove 44
+raw remove-45 "ok" remove 45
 # first free number: 2 (0 and 1 are taken)
 raw add-first-free "ok 2" add
 raw add-first-free-2 "ok 3" add "label=auto"
@@ -112,6 +120,10 @@ raw einval-buffers-1 "EINVAL" add buffers=1 --expect EINVAL
 raw einval-buffers-33 "EINVAL" add buffers=33 --expect EINVAL
 raw einval-buffers-legacy "EINVAL" add --legacy buffers=1000 --expect EINVAL
 raw einval-nr "EINVAL" add nr=-2 --expect EINVAL
+# /dev/videoN exists for N < 256 only (VIDEO_NUM_DEVICES): a larger number is
+# not "in use", it is impossible
+raw einval-nr-256 "EINVAL" add nr=256 --expect EINVAL
+raw einval-nr-1000 "EINVAL" add nr=1000 "label=far" --expect EINVAL
 nodes_now=$(video_nodes)
 expect_eq errors-create-nothing "$before" "$nodes_now" "video nodes after the refused ADDs"
 raw bad-pointer "EFAULT" ioctl 0x40487e01 0x10 --expect EFAULT

@@ -18,13 +18,16 @@ lb_load devices=0 || { fail load "insmod devices=0 failed"; exit 0; }
 # ------------------------------------------------------------ set-timeout-image
 # Two PNGs and the bytes each must become in YUYV 160x120 (ffmpeg's swscale,
 # the library and flags the tool uses): one of the device's size, one twice as
-# large (the tool scales it).
-ffmpeg -v error -f lavfi -i testsrc2=size=160x120:rate=1 -frames:v 1 -y "$W/away.png" &&
-	ffmpeg -v error -i "$W/away.png" -sws_flags bicubic+accurate_rnd -pix_fmt yuyv422 \
-		-f rawvideo -y "$W/away.yuyv" &&
-	ffmpeg -v error -f lavfi -i smptebars=size=320x240:rate=1 -frames:v 1 -y "$W/bars.png" &&
-	ffmpeg -v error -i "$W/bars.png" -sws_flags bicubic+accurate_rnd -s 160x120 \
-		-pix_fmt yuyv422 -f rawvideo -y "$W/bars.yuyv"
+# large (the tool scales it). One ffmpeg run (each start is slow under TCG);
+# the sources are RGB24 like the decoded PNGs, so the raw files are what
+# converting the PNGs gives.
+ffmpeg -v error -f lavfi -i "testsrc2=size=160x120:rate=1,format=rgb24" \
+	-f lavfi -i "smptebars=size=320x240:rate=1,format=rgb24" \
+	-map 0 -frames:v 1 -y "$W/away.png" \
+	-map 0 -frames:v 1 -sws_flags bicubic+accurate_rnd -pix_fmt yuyv422 -f rawvideo -y "$W/away.yuyv" \
+	-map 1 -frames:v 1 -y "$W/bars.png" \
+	-map 1 -frames:v 1 -sws_flags bicubic+accurate_rnd -s 160x120 -pix_fmt yuyv422 -f rawvideo \
+	-y "$W/bars.yuyv"
 ok images-made $? "ffmpeg could not make the test images"
 
 # diffstat FILE EXPECTED: "n=BYTES differ=D max=M sum=S" over at most the first

@@ -57,6 +57,8 @@ bg() {
 	} &
 	BG_PID=$!
 }
+# bg_rc NAME: the exit status of a finished bg job (empty while it runs)
+bg_rc() { sed -n 's/^rc=\([0-9]*\) .*/\1/p' "$W/$1.end" 2>/dev/null; }
 
 lb_load devices=0 || { fail load "insmod devices=0 failed"; exit 0; }
 for n in 30 31 32 33 34; do
@@ -197,9 +199,30 @@ wait_exit $idle 15
 rc=$?
 expect_eq idle-handle-enodev 0 "$rc" "lb-ioctl: querycap, then ENODEV after the removal ($(tr '\n' ' ' <"$W/idle.log"))"
 
+# ------------------------------------------------------------ DMABUF exporter removed
+# a reader imports buffers exported by another loopback device (35); removing
+# the exporter does not disturb it: the buffers live while they are used
+"$RAW" add nr=35 "label=exporter" >/dev/null
+"$T/lb-writer" -d /dev/video30 --size 320x240 --count 1 --io write --quiet
+bg r30 "$T/lb-reader" -d /dev/video30 --io dmabuf --dmabuf-from /dev/video35 --count 40 \
+	--timeout-ms 20000 --allow-gaps --expect-fmt YUYV:320x240
+r30=$BG_PID
+wait_for 20 bash -c '[ "$(cat /sys/class/video4linux/video30/readers)" -ge 1 ]'
+bg w30 "$T/lb-writer" -d /dev/video30 --size 320x240 --count 60 --fps 30 --io write
+w30=$BG_PID
+wait_for 20 bash -c '[ "$(cat /sys/class/video4linux/video30/frames_written)" -ge 5 ]'
+out=$("$RAW" remove 35)
+expect_eq exporter-remove ok "$out" "REMOVE 35 (the DMABUF exporter) while its buffers are in use"
+wait_exit $w30 30
+expect_eq exporter-writer 0 "$(bg_rc w30)" "exit status of the writer on /dev/video30 ($(tail -n 1 "$W/w30.log"))"
+wait_exit $r30 30
+expect_eq exporter-reader 0 "$(bg_rc r30)" "exit status of the DMABUF reader on /dev/video30 after its exporter was removed ($(tail -n 1 "$W/r30.log"))"
+[ ! -e /dev/video35 ]
+ok exporter-node-gone $? "/dev/video35 still exists"
+
 # ------------------------------------------------------------ afterwards
 expect_eq all-nodes-gone "/dev/video30" "$(our_nodes | tr '\n' ' ' | sed 's/ $//')" "our nodes (only the re-added 30)"
-users=$(for p in /proc/[0-9]*; do ls -l "$p/fd" 2>/dev/null | grep -q '/dev/video3[0-4]' && echo "${p#/proc/}"; done)
+users=$(for p in /proc/[0-9]*; do ls -l "$p/fd" 2>/dev/null | grep -q '/dev/video3[0-5]' && echo "${p#/proc/}"; done)
 expect_eq no-users-left "" "$(echo $users)" "processes still holding a removed node"
 expect_eq module-free 0 "$(refcnt)" "module refcnt after every user left"
 for n in 31 32 33 34; do
