@@ -12,6 +12,7 @@ PKGS=(
 	libgtest-dev
 	libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
 	dkms openssl
+	gcc-multilib
 )
 
 missing=()

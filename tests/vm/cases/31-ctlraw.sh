@@ -153,6 +153,34 @@ raw enotty-legacy-next "ENOTTY" ioctl 0x4c83 --expect ENOTTY
 raw enotty-v4l2 "ENOTTY" ioctl 0x80685600 buf --expect ENOTTY
 raw enotty-zero "ENOTTY" ioctl 0 --expect ENOTTY
 
+# ------------------------------------------------------------ 32-bit callers
+# the same requests from a 32-bit process go through compat_ioctl: same numbers
+# (the struct is 72 bytes in both ABIs), same results
+RAW64=$RAW
+RAW=$LB_BUILD/tests/lb-ctlraw32
+if [ -x "$RAW" ]; then
+	raw c32-request-numbers "VERSION=0x80047e00 ADD=0x40487e01 REMOVE=0x40047e02 QUERY=0xc0487e03 ADD_LEGACY=0x4c80 REMOVE_LEGACY=0x4c81 QUERY_LEGACY=0x4c82" numbers
+	raw c32-version "ok 0x00010000 1.0.0" version
+	raw c32-add-all-fields "ok 50" add nr=50 unused=5 "label=compat cam" minw=64 maxw=1920 \
+		minh=48 maxh=1080 buffers=4 openers=7 debug=1 allcaps=0
+	raw c32-query "$(query_line 50 'compat cam' 64 1920 48 1080 4 7 1 0)" query 50
+	raw c32-query-legacy "$(query_line 50 'compat cam' 64 1920 48 1080 4 7 1 0)" query --legacy 50
+	RAW=$RAW64 raw c32-query-from-64 "$(query_line 50 'compat cam' 64 1920 48 1080 4 7 1 0)" query 50
+	raw c32-add-null-legacy "ok 2" add --legacy --null
+	raw c32-eexist "EEXIST" add nr=50 --expect EEXIST
+	raw c32-einval "EINVAL" add minw=640 maxw=320 --expect EINVAL
+	raw c32-bad-pointer "EFAULT" ioctl 0x40487e01 0x10 --expect EFAULT
+	raw c32-enotty "ENOTTY" ioctl 0x7e04 --expect ENOTTY
+	raw c32-remove "ok" remove 50
+	raw c32-remove-legacy "ok" remove --legacy 2
+	raw c32-remove-again "ENODEV" remove 50 --expect ENODEV
+	[ ! -e /dev/video50 ] && [ ! -e /dev/video2 ]
+	ok c32-nodes-gone $? "/dev/video50 or /dev/video2 still exists"
+else
+	fail c32-built "$RAW missing: install gcc-multilib (make deps) and run 'make progs'"
+fi
+RAW=$RAW64
+
 # ------------------------------------------------------------ clean up
 for n in 0 1 3 40 41 42 43; do
 	"$RAW" remove $n >/dev/null || fail "cleanup-$n" "REMOVE $n failed"
