@@ -5,6 +5,7 @@
 #   make check      deps, build, host unit tests, then the VM suite
 #   make demo       the seed scenario in the VM (one writer, three readers)
 #   make vm-shell   a shell inside the test VM with the module loaded
+#   make check-debug  the VM suite under a KASAN/KMEMLEAK/lockdep kernel (slow, root)
 
 KERNELRELEASE ?= $(shell scripts/kernel-version.sh)
 KERNEL_DIR ?= /lib/modules/$(KERNELRELEASE)/build
@@ -98,6 +99,12 @@ vm-shell: all
 # build/matrix/; MATRIX_ARGS e.g. "--suites sid --force", see scripts/matrix.sh).
 check-matrix: tools progs
 	scripts/matrix.sh $(MATRIX_ARGS)
+
+# The VM suite under a KASAN/KMEMLEAK/lockdep/UBSAN kernel built from Debian's
+# linux-source-6.1 (root; built once, ~30-50 min, cached in build/debug-kernel/;
+# T filters cases as for check-vm; more in scripts/debug-kernel.sh).
+check-debug: tools progs
+	$(if $(T),DEBUG_VM_ARGS="--only '$(T)'") scripts/debug-kernel.sh check
 
 # Secure Boot: sign the built module with a MOK key (docs/secure-boot.md).
 SIGN_KEY ?= /var/lib/dkms/mok.key

@@ -7,7 +7,7 @@
 #                          [--no-vm] [--force] [--refresh]
 #   --suites LIST   which kernels (default: all three)
 #   --only PATTERN  VM cases to run (run.sh --only; default 10-load, 20-stream,
-#                   25-compliance and every 3*-case)
+#                   21-seed, 25-compliance and every 3*-case)
 #   --no-vm         build only
 #   --force         run the VM cases even when their cached results still apply
 #   --refresh       re-read the suites' package lists now (else at most once a day)
@@ -16,6 +16,9 @@
 # toolchain. trixie and sid: the newest amd64 kernel of the suite, fetched with a
 # private apt state (the host's apt setup is not touched), unpacked with dpkg -x,
 # built inside a sid chroot (Debian 12's gcc and glibc cannot build for 6.12+).
+# Every build is W=1 and must have no warnings.
+# MATRIX_DIR=DIR (environment) keeps the cache in DIR instead of build/matrix, e.g. to
+# run from a private copy of the checkout (its own VM lock) sharing this cache.
 # Everything lives in build/matrix/ and is reused by the next run:
 #   apt/SUITE/      private sources.list, package lists, apt cache
 #   debs/           the downloaded .deb files
@@ -30,12 +33,13 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-M=$ROOT/build/matrix
+# MATRIX_DIR: the cache, e.g. a checkout's build/matrix shared by a private copy.
+M=${MATRIX_DIR:-$ROOT/build/matrix}
 MIRROR=${MATRIX_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${MATRIX_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 suites="bookworm trixie sid"
-only='^(10-load|20-stream|25-compliance|3[0-9]-.*)$'
+only='^(10-load|20-stream|21-seed|25-compliance|3[0-9]-.*)$'
 novm=0
 force=0
 refresh=0
@@ -196,13 +200,29 @@ prepare_suite() {
 	fi
 	fetch "$s" "${pkgs[@]}"
 	unpack "$s" "$v" "${pkgs[@]}"
+	prune "$s" "$v"
 	echo "$v"
+}
+
+# prune SUITE V: V is now the suite's kernel; drop the tree, build and .debs of the
+# kernel the suite had before (~350 MB each), so the cache does not grow with sid.
+prune() {
+	local s=$1 v=$2 old f cur=$M/apt/$1/kernel
+	old=$(cat "$cur" 2>/dev/null || true)
+	if [ -n "$old" ] && [ "$old" != "$v" ]; then
+		say "$s: $old was replaced by $v; removing its files"
+		rm -rf "${M:?}/k/$old" "${M:?}/src/$old"
+		for f in "$M/debs/"*"-${old%-amd64}"[-_]*.deb; do
+			[ -e "$f" ] && rm -f "$f"
+		done
+	fi
+	echo "$v" >"$cur"
 }
 
 # ------------------------------------------------------------ sid chroot
 
 CHROOT=$M/chroot
-CHROOT_PKGS=make,gcc-14,gcc-16,libc6-dev,kmod,pahole,libelf1t64,libssl3t64,zlib1g,bc,xz-utils,zstd,v4l-utils
+CHROOT_PKGS=make,gcc-14,gcc-16,libc6-dev,kmod,pahole,libelf1t64,libssl3t64,zlib1g,bc,xz-utils,zstd,perl,v4l-utils
 
 make_chroot() {
 	[ -f "$CHROOT/.complete" ] && return 0
@@ -217,7 +237,8 @@ make_chroot() {
 }
 
 # chroot_need V: make sure the chroot has the compiler the kernel V was built with
-# (CONFIG_CC_VERSION_TEXT) and v4l-utils (a v4l2-compliance as new as the kernels).
+# (CONFIG_CC_VERSION_TEXT), Perl (kernel-doc) and v4l-utils (a v4l2-compliance as
+# new as the kernels).
 chroot_need() {
 	local cfg=$M/k/$1/usr/src/linux-headers-$1/.config g missing=() vu opts=()
 	g=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(x86_64-linux-gnu-\)\{0,1\}\(gcc-[0-9]*\) .*/\2/p' "$cfg" 2>/dev/null)
@@ -225,6 +246,8 @@ chroot_need() {
 		missing+=("$g")
 	fi
 	[ -x "$CHROOT/usr/bin/v4l2-compliance" ] || missing+=(v4l-utils)
+	# W=1 runs scripts/kernel-doc, a Perl script up to 6.x that wants Pod::Usage
+	compgen -G "$CHROOT/usr/share/perl/*/Pod/Usage.pm" >/dev/null || missing+=(perl)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	say "installing ${missing[*]} in the chroot"
 	# Follow the host's choice on Release files past their Valid-Until (mirror snapshots).
@@ -287,7 +310,7 @@ src_hash() {
 # build SUITE V: builds the module for V in src/V; sets b_status, b_warn, b_secs.
 build() {
 	local s=$1 v=$2 d=$M/src/$2 log=$M/logs/$2-build.log key rc=0 start=$SECONDS
-	key="$(src_hash "$ROOT") $v $s"
+	key="$(src_hash "$ROOT") $v $s W=1"
 	b_warn=0
 	if [ -f "$d/v4l2loopback.ko" ] && [ "$(cat "$d/.key" 2>/dev/null)" = "$key" ]; then
 		b_status=ok b_secs=cached
@@ -297,23 +320,28 @@ build() {
 		(cd "$ROOT" && cp -r Kbuild include "$d/" && mkdir "$d/src" && cp src/*.c src/*.h "$d/src/")
 		say "$s: building the module for $v"
 		if [ "$s" = bookworm ]; then
-			make -C "/lib/modules/$v/build" M="$d" modules >"$log" 2>&1 || rc=$?
+			make -C "/lib/modules/$v/build" M="$d" W=1 modules >"$log" 2>&1 || rc=$?
 		else
 			make_chroot
 			chroot_need "$v"
-			in_chroot "$v" "$d" make -C "/usr/src/linux-headers-$v" M=/mod modules >"$log" 2>&1 || rc=$?
+			in_chroot "$v" "$d" make -C "/usr/src/linux-headers-$v" M=/mod W=1 modules >"$log" 2>&1 || rc=$?
 		fi
 		b_secs=$((SECONDS - start))s
 		if [ "$rc" -eq 0 ] && [ -f "$d/v4l2loopback.ko" ]; then
 			b_status=ok
 			# what was built (the source may have changed while it was copied)
-			echo "$(src_hash "$d") $v $s" >"$d/.key"
+			echo "$(src_hash "$d") $v $s W=1" >"$d/.key"
 		else
 			b_status=FAIL
 		fi
 	fi
 	b_warn=$(grep -ciE '(^|[^a-z])warning:' "$log" || true)
-	[ "$b_warn" -eq 0 ] || grep -iE '(^|[^a-z])warning:' "$log" | head -n 5 | sed "s/^/  $v: /" >&2
+	if [ "$b_status" != ok ]; then
+		{ grep -E '(^|[^a-z])error|Error [0-9]' "$log" || true; } | head -n 8 | sed "s/^/  $v: /" >&2
+	fi
+	if [ "$b_warn" -ne 0 ]; then
+		{ grep -iE '(^|[^a-z])warning:' "$log" || true; } | head -n 5 | sed "s/^/  $v: /" >&2
+	fi
 }
 
 # ------------------------------------------------------------ VM cases
@@ -333,9 +361,12 @@ test_hash() {
 	{
 		echo "$only"
 		echo "$2"
-		sha256sum "$ko"
-		(cd "$ROOT" && sha256sum tests/vm/*.sh && for c in $(selected_cases); do sha256sum "tests/vm/cases/$c.sh"; done)
-		find "$ROOT/build/tests" "$ROOT/build/v4l2loopback-ctl" -maxdepth 1 -type f -exec sha256sum {} + 2>/dev/null | sort
+		sha256sum <"$ko"
+		# relative names: a copy of the checkout sharing MATRIX_DIR reuses the results
+		cd "$ROOT" || exit 1
+		sha256sum tests/vm/*.sh
+		for c in $(selected_cases); do sha256sum "tests/vm/cases/$c.sh"; done
+		find build/tests build/v4l2loopback-ctl -maxdepth 1 -type f -exec sha256sum {} + 2>/dev/null | sort
 	} | sha256sum | cut -d' ' -f1
 }
 
@@ -387,7 +418,7 @@ vmtest() {
 # ------------------------------------------------------------ main
 
 rows=()
-vers=()
+tested=()
 bad=0
 for s in $suites; do
 	case $s in
@@ -395,7 +426,6 @@ for s in $suites; do
 	trixie | sid) v=$(prepare_suite "$s") ;;
 	*) die "unknown suite '$s' (bookworm, trixie, sid)" ;;
 	esac
-	vers+=("$v")
 	build "$s" "$v"
 	b_cell=$b_status
 	if [ "$b_status" = ok ]; then
@@ -408,6 +438,7 @@ for s in $suites; do
 		l_cell=- t_cell="not run" t_secs=-
 	else
 		vmtest "$s" "$v"
+		tested+=("$v")
 		l_cell=$t_load
 		t_cell="$t_pass passed, $t_fail failed$t_note"
 		[ "$t_fail" -eq 0 ] && [ "$t_pass" -gt 0 ] || bad=1
@@ -422,11 +453,11 @@ done
 	printf '%s\n' "${rows[@]}"
 	echo
 	echo "Cases: $(selected_cases | tr '\n' ' ')— $(date -u '+%Y-%m-%d %H:%M UTC'), $((SECONDS - t_start)) s."
-	echo "Logs: build/matrix/logs/ (VERSION-build.log, VERSION-vm/, VERSION-vm.results)."
+	echo "Logs: ${M#"$ROOT"/}/logs/ (VERSION-build.log, VERSION-vm/, VERSION-vm.results)."
 } >"$M/table.md"
 
 # Failure lines, then the table.
-for v in "${vers[@]}"; do
+for v in "${tested[@]}"; do
 	{ grep -s '^FAIL: ' "$M/logs/$v-vm.results" || true; } | sed "s/^/  $v: /" >&2
 done
 cat "$M/table.md"

@@ -111,7 +111,12 @@ static ssize_t lb_write(struct file *file, const char __user *buf,
 		ret = -EBUSY;
 		goto unlock;
 	}
-	if (dev->fmt->compressed && !vb2_is_busy(&dev->out_q)) {
+	/*
+	 * One whole frame per write() (always, for compressed formats) skips
+	 * vb2's write emulation and its extra copy; partial frames use it.
+	 */
+	if (!vb2_is_busy(&dev->out_q) &&
+	    (dev->fmt->compressed || count == dev->pix.sizeimage)) {
 		ret = lb_writer_write_frame(dev, buf, count);
 		goto unlock;
 	}

@@ -28,6 +28,8 @@
 #define LB_MIN_HEIGHT 1
 #define LB_MAX_BUFFERS VB2_MAX_FRAME
 #define LB_LABEL_LEN 32
+/* most memory a read() reader's buffers take (vb2 allocates them itself) */
+#define LB_READ_BUDGET (64U << 20)
 
 /* mmap offsets of capture buffers start here; output buffers below. */
 #define LB_CAP_OFF_BASE BIT(30)
@@ -216,6 +218,7 @@ int lb_reader_claim(struct lb_dev *dev, struct lb_fh *fh);
 void lb_reader_release(struct lb_dev *dev, struct lb_fh *fh);
 void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh);
 void lb_readers_deliver_all(struct lb_dev *dev);
+bool lb_readers_deliver_frame(struct lb_dev *dev, const void *src, u32 bytes);
 void lb_readers_source_change(struct lb_dev *dev);
 
 /* store.c: the newest frame */

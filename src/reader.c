@@ -21,9 +21,13 @@ static int lb_cap_queue_setup(struct vb2_queue *q, unsigned int *nbuffers,
 		return sizes[0] < dev->pix.sizeimage ? -EINVAL : 0;
 	*nplanes = 1;
 	sizes[0] = dev->pix.sizeimage;
-	/* read() asks for one buffer: give it room not to drop frames */
+	/*
+	 * read() asks for one buffer: give it room not to drop frames, within
+	 * a memory budget (vmalloc would call the OOM killer at 8K sizes)
+	 */
 	if (q->fileio)
-		*nbuffers = dev->cfg.max_buffers;
+		*nbuffers = min_t(unsigned int, dev->cfg.max_buffers,
+				  LB_READ_BUDGET / sizes[0]);
 	*nbuffers = clamp_t(unsigned int, *nbuffers, 2, dev->cfg.max_buffers);
 	return 0;
 }
@@ -151,39 +155,31 @@ void lb_reader_release(struct lb_dev *dev, struct lb_fh *fh)
 	dev->nr_readers--;
 }
 
-/*
- * Fill @fh's oldest queued buffer from the store if the store holds a frame
- * this reader has not had yet. Called with the lock.
- */
-void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh)
+/* @fh's oldest queued buffer, if it can take a frame of @bytes now */
+static struct lb_buffer *lb_reader_free_buf(struct lb_fh *fh, u32 bytes)
 {
-	struct vb2_v4l2_buffer *vbuf;
 	struct lb_buffer *buf;
-	void *vaddr;
 
 	if (list_empty(&fh->queued))
-		return;
+		return NULL;
 	buf = list_first_entry(&fh->queued, struct lb_buffer, list);
-	vbuf = &buf->vb;
-	if (fh->source_changed) {
-		/* tell the reader its format is gone: an empty LAST buffer */
-		list_del(&buf->list);
-		vb2_set_plane_payload(&vbuf->vb2_buf, 0, 0);
-		vbuf->flags |= V4L2_BUF_FLAG_LAST;
-		vbuf->sequence = 0;
-		vb2_buffer_done(&vbuf->vb2_buf, VB2_BUF_STATE_DONE);
-		return;
-	}
-	if (!dev->store_valid || dev->store_seq <= fh->last_seq)
-		return;
-	vaddr = vb2_plane_vaddr(&vbuf->vb2_buf, 0);
-	if (!vaddr || dev->store_bytes > vb2_plane_size(&vbuf->vb2_buf, 0))
-		return;
+	if (!vb2_plane_vaddr(&buf->vb.vb2_buf, 0) ||
+	    bytes > vb2_plane_size(&buf->vb.vb2_buf, 0))
+		return NULL;
+	return buf;
+}
+
+/* The newest frame (dev->store_seq), copied from @src into @buf, to @fh. */
+static void lb_reader_fill(struct lb_dev *dev, struct lb_fh *fh,
+			   struct lb_buffer *buf, const void *src, u32 bytes)
+{
+	struct vb2_v4l2_buffer *vbuf = &buf->vb;
+
 	list_del(&buf->list);
 	if (dev->store_seq > fh->last_seq + 1)
 		dev->frames_dropped += dev->store_seq - fh->last_seq - 1;
-	memcpy(vaddr, dev->store, dev->store_bytes);
-	vb2_set_plane_payload(&vbuf->vb2_buf, 0, dev->store_bytes);
+	memcpy(vb2_plane_vaddr(&vbuf->vb2_buf, 0), src, bytes);
+	vb2_set_plane_payload(&vbuf->vb2_buf, 0, bytes);
 	vbuf->vb2_buf.timestamp = dev->store_ts;
 	vbuf->sequence = (u32)(dev->store_seq - fh->seq_base);
 	vbuf->field = V4L2_FIELD_NONE;
@@ -192,6 +188,41 @@ void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh)
 	vb2_buffer_done(&vbuf->vb2_buf, VB2_BUF_STATE_DONE);
 }
 
+/* After a format change: an empty buffer flagged LAST. */
+static void lb_reader_send_last(struct lb_fh *fh)
+{
+	struct lb_buffer *buf;
+
+	if (list_empty(&fh->queued))
+		return;
+	buf = list_first_entry(&fh->queued, struct lb_buffer, list);
+	list_del(&buf->list);
+	vb2_set_plane_payload(&buf->vb.vb2_buf, 0, 0);
+	buf->vb.flags |= V4L2_BUF_FLAG_LAST;
+	buf->vb.sequence = 0;
+	vb2_buffer_done(&buf->vb.vb2_buf, VB2_BUF_STATE_DONE);
+}
+
+/*
+ * Fill @fh's oldest queued buffer from the store if the store holds a frame
+ * this reader has not had yet. Called with the lock.
+ */
+void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh)
+{
+	struct lb_buffer *buf;
+
+	if (fh->source_changed) {
+		lb_reader_send_last(fh);
+		return;
+	}
+	if (!dev->store_valid || dev->store_seq <= fh->last_seq)
+		return;
+	buf = lb_reader_free_buf(fh, dev->store_bytes);
+	if (buf)
+		lb_reader_fill(dev, fh, buf, dev->store, dev->store_bytes);
+}
+
+/* The store's frame to every streaming reader with a buffer queued. */
 void lb_readers_deliver_all(struct lb_dev *dev)
 {
 	struct lb_fh *fh;
@@ -199,6 +230,35 @@ void lb_readers_deliver_all(struct lb_dev *dev)
 	list_for_each_entry(fh, &dev->readers, reader_entry)
 		if (vb2_start_streaming_called(&fh->cap_q))
 			lb_reader_deliver(dev, fh);
+}
+
+/*
+ * A new frame, already counted in dev->store_seq but not in the store:
+ * copy it from @src (the writer's buffer) straight into every streaming
+ * reader's oldest queued buffer. Returns true if a streaming reader had no
+ * buffer for it: then the caller keeps it in the store, for that reader's
+ * next QBUF. Called with the lock.
+ */
+bool lb_readers_deliver_frame(struct lb_dev *dev, const void *src, u32 bytes)
+{
+	struct lb_buffer *buf;
+	struct lb_fh *fh;
+	bool missed = false;
+
+	list_for_each_entry(fh, &dev->readers, reader_entry) {
+		if (!vb2_start_streaming_called(&fh->cap_q))
+			continue;
+		if (fh->source_changed) {
+			lb_reader_send_last(fh);
+			continue;
+		}
+		buf = lb_reader_free_buf(fh, bytes);
+		if (buf)
+			lb_reader_fill(dev, fh, buf, src, bytes);
+		else
+			missed = true;
+	}
+	return missed;
 }
 
 /*

@@ -49,10 +49,14 @@ static int lb_out_buf_prepare(struct vb2_buffer *vb)
 }
 
 /*
- * A writer's frame is in the store: account for it and hand it to every
- * reader that has a buffer queued. @ts is the writer's timestamp, 0 if none.
+ * A new frame from the writer: account for it and hand it to every reader
+ * that has a buffer queued. @src is the writer's buffer, copied straight to
+ * the readers and into the store only when a reader had no buffer for it or
+ * sustain_framerate may repeat it; NULL when the frame is in the store
+ * already. @ts is the writer's timestamp, 0 if none.
  */
-static void lb_writer_publish(struct lb_dev *dev, u64 ts)
+static void lb_writer_publish(struct lb_dev *dev, const void *src, u32 bytes,
+			      u64 ts)
 {
 	u64 now = ktime_get_ns();
 
@@ -72,33 +76,42 @@ static void lb_writer_publish(struct lb_dev *dev, u64 ts)
 		dev->ready_for_capture = true;
 		lb_dev_update_caps(dev);
 	}
-	lb_readers_deliver_all(dev);
+	if (!src) {
+		lb_readers_deliver_all(dev);
+		return;
+	}
+	/* the store's previous frame is not the newest any more */
+	dev->store_valid = false;
+	if (lb_readers_deliver_frame(dev, src, bytes) || dev->sustain)
+		lb_store_copy(dev, src, bytes);
 }
 
-/* A buffer from the writer: copy it into the store, give it straight back. */
+/* A buffer from the writer: to the readers, and straight back. */
 static void lb_out_buf_queue(struct vb2_buffer *vb)
 {
 	struct vb2_v4l2_buffer *vbuf = to_vb2_v4l2_buffer(vb);
 	struct lb_dev *dev = vb2_get_drv_priv(vb->vb2_queue);
-	int ret;
+	void *vaddr = vb2_plane_vaddr(vb, 0);
 
-	ret = lb_store_copy(dev, vb2_plane_vaddr(vb, 0),
-			    vb2_get_plane_payload(vb, 0));
 	vbuf->sequence = dev->out_seq++;
 	vbuf->field = V4L2_FIELD_NONE;
-	if (ret) {
+	if (!vaddr) {
 		vb2_buffer_done(vb, VB2_BUF_STATE_ERROR);
 		return;
 	}
-	lb_writer_publish(dev, vb->timestamp);
+	lb_writer_publish(dev, vaddr,
+			  min_t(u32, vb2_get_plane_payload(vb, 0),
+				dev->pix.sizeimage), vb->timestamp);
 	vb2_buffer_done(vb, VB2_BUF_STATE_DONE);
 }
 
 /*
- * write() of a compressed format: each call is one frame of its own size,
- * copied straight into the store. (vb2's write emulation loses the size of
- * such frames on 6.1: it takes bytesused from the never-queued v4l2 buffer.)
- * Called with the lock.
+ * write() of one whole frame: copied from user memory into the store (a
+ * reader's buffer cannot serve as the source of the other readers' copies:
+ * its owner may write into it at any time), and from there to the readers.
+ * For a compressed format each call is one frame of its own size (vb2's
+ * write emulation loses the size of such frames on 6.1: it takes bytesused
+ * from the never-queued v4l2 buffer). Called with the lock.
  */
 ssize_t lb_writer_write_frame(struct lb_dev *dev, const char __user *buf,
 			      size_t count)
@@ -110,7 +123,7 @@ ssize_t lb_writer_write_frame(struct lb_dev *dev, const char __user *buf,
 	ret = lb_store_copy_user(dev, buf, count);
 	if (ret)
 		return ret;
-	lb_writer_publish(dev, 0);
+	lb_writer_publish(dev, NULL, 0, 0);
 	return count;
 }
 

@@ -30,7 +30,7 @@ meta=()
 [ -f "$dir/meta.txt" ] && meta=(--meta "$dir/meta.txt")
 "$BENCH" report --ours "$dir/ours.jsonl" "${old[@]}" "${meta[@]}" --out "$dir" >/dev/null
 
-metaval() { sed -n "s/^$1=//p" "$dir/meta.txt" 2>/dev/null | head -n 1; }
+metaval() { sed -n "s/^$1=//p" "$dir/meta.txt" 2>/dev/null | head -n 1 || true; }
 table=$dir/results.md
 body=$(cat "$table")
 {
@@ -42,6 +42,9 @@ body=$(cat "$table")
 	echo "'full' = the writer writes as fast as the device takes frames; NNfps = paced."
 	echo "Torn = frames mixing two frames' bytes; '+N bad' = other content or size errors;"
 	echo "'dup' = a frame delivered twice. Kernel MB = peak VmallocUsed growth during the row."
+	echo "VM speed = memcpy speed of the VM around the row, ours / old; ⚠ = more than 1.5x apart:"
+	echo "the host's load changed between the two halves of that row, so its ratios are not"
+	echo "meaningful (its frame checks are)."
 	echo
 	echo "$body"
 	if [ -s "$dir/crosscheck.txt" ]; then
@@ -54,7 +57,7 @@ body=$(cat "$table")
 mv "$table.tmp" "$table"
 
 if command -v gnuplot >/dev/null; then
-	sub="kernel $(metaval kernel), $(metaval cpus) vCPUs ($(metaval accel)), $(metaval seconds_per_row) s per row, $(metaval date)"
+	sub="kernel $(metaval kernel), $(metaval cpus) vCPUs ($(metaval accel)), $(metaval seconds_per_row) s per row, $(metaval date); (noisy) = the host load changed between the two halves of the row"
 	gnuplot -e "dat='$dir/chart.dat'; out='$dir/chart.png'; subtitle='$sub'" \
 		"$ROOT/tests/bench-chart.gp" || { echo "bench-report: gnuplot failed" >&2; exit 1; }
 else

@@ -88,6 +88,29 @@ good params '[    4.0] v4l2loopback: max_buffers=1000 is too large, clamped to 3
 good own-results 'PASS: 10-load/card-label
 FAIL: 11-badparams: kernel splat: WARNING: CPU: 0 PID: 1 at x.c:1 f+0x0/0x1
 LBVM: case-end 11-badparams 3 1 12s'
+good kmemleak-boot '[    0.9] kmemleak: Kernel memory leak detector initialized (mem pool available: 15476)
+[    0.9] kmemleak: Automatic memory scanning thread started
+[    2.0] kasan: KernelAddressSanitizer initialized (generic)'
+bad kmemleak-after-boot '[    0.9] kmemleak: Kernel memory leak detector initialized (mem pool available: 15476)
+[  700.0] kmemleak: 3 new suspected memory leaks (see /sys/kernel/debug/kmemleak)'
+SPLAT_ALLOW_EXTRA='^kmemleak: [0-9]+ new suspected memory leaks' good allow-extra \
+	'[  700.0] kmemleak: 3 new suspected memory leaks (see /sys/kernel/debug/kmemleak)'
+SPLAT_ALLOW_EXTRA='^kmemleak: [0-9]+ new suspected memory leaks' bad allow-extra-only-that \
+	'[  700.0] kmemleak: 3 new suspected memory leaks (see /sys/kernel/debug/kmemleak)
+[  701.0] BUG: KASAN: slab-use-after-free in lb_release+0x1/0x2 [v4l2loopback]'
+bad lockdep-inconsistent '[    9.1] WARNING: inconsistent lock state'
+bad lockdep-irq-inversion '[    9.1] WARNING: possible irq lock inversion dependency detected'
+bad lockdep-bad-unlock '[    9.1] WARNING: bad unlock balance detected!'
+bad lockdep-held-freed '[    9.1] WARNING: held lock freed!'
+bad lockdep-suspicious-rcu '[    9.1] WARNING: suspicious RCU usage'
+bad ubsan-shift '[    9.1] UBSAN: shift-out-of-bounds in src/formats.c:12:3'
+bad kasan-vmalloc '[    9.1] BUG: KASAN: vmalloc-out-of-bounds in lb_copy+0x1/0x2 [v4l2loopback]'
+bad kasan-double-free '[    9.1] BUG: KASAN: double-free in kfree+0x1/0x2'
+bad kmemleak-pool '[    9.1] kmemleak: Memory pool empty, consider increasing CONFIG_DEBUG_KMEMLEAK_MEM_POOL_SIZE'
+good oom-slab-dump '[ 3860.113742] kmemleak_scan_area        185KB        223KB
+[ 3860.113742] kmemleak_object        26636KB      29273KB'
+bad debug-locks '[    9.1] DEBUG_LOCKS_WARN_ON(1)'
+bad lockdep-non-static-key '[    9.1] INFO: trying to register non-static key.'
 good empty ''
 
 echo "$npass passed, $nfail failed"

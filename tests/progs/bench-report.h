@@ -231,6 +231,17 @@ inline std::optional<double> speed(const Obj *o)
 	return std::min(*a, *b);
 }
 
+// The VM-speed ratio, flagged when the two drivers' halves of a row ran at
+// speeds more than 1.5x apart (other VMs on the host): that row's ratios
+// say more about the host than about the drivers.
+inline std::string speed_cell(std::optional<double> r)
+{
+	std::string s = fixed(r, 2);
+	if (r && (*r > 1.5 || *r < 1 / 1.5))
+		s += " ⚠";
+	return s;
+}
+
 inline std::string bad_frames(const Obj *o)
 {
 	if (!o || get(o, "status") == "error")
@@ -337,7 +348,7 @@ inline int run_report(const ReportOpts &o)
 			  << fixed(num(&a, "dropped"), 0) << " / " << fixed(num(bb, "dropped"), 0)
 			  << " | " << fixed(mb(num(&a, "vmalloc_kb")), 1) << " / "
 			  << fixed(mb(num(bb, "vmalloc_kb")), 1) << " | "
-			  << fixed(ratio(speed(&a), speed(b)), 2) << " | " << status_text(&a) << " | "
+			  << speed_cell(ratio(speed(&a), speed(b))) << " | " << status_text(&a) << " | "
 			  << status_text(b) << " |\n";
 		}
 		if (!m)
@@ -361,6 +372,8 @@ inline int run_report(const ReportOpts &o)
 				mark += " ours:" + get(&a, "status");
 			if (b && get(b, "status") != "ok")
 				mark += " old:" + get(b, "status");
+			if (speed_cell(ratio(speed(&a), speed(b))).find("⚠") != std::string::npos)
+				mark += " (noisy)";
 			++n;
 			c << n << " \"" << n << " " << short_label(a) << mark << "\" " << v(num(&a, "delivered_fps"), 1)
 			  << " " << v(num(bb, "delivered_fps"), 1) << " "

@@ -417,7 +417,9 @@ private:
 	{
 		const uint64_t deadline = now_ns() + 5 * kSec;
 		for (;;) {
-			while (streaming_) {
+			// at most as many buffers as are queued: a driver may keep
+			// returning buffers (the old one's OUTPUT DQBUF always succeeds)
+			while (streaming_ && free_.size() < pool_.size()) {
 				short rev = 0;
 				slot_.where.store(kInPoll);
 				Status w = dev_.wait(POLLOUT, free_.empty() ? 100 : 0, rev);
@@ -434,6 +436,13 @@ private:
 				if (!s) {
 					if (s.err != EAGAIN)
 						must(s);
+					break;
+				}
+				if (std::find(free_.begin(), free_.end(), vb.index) != free_.end()) {
+					if (!slot_.error[0])
+						std::snprintf(slot_.error, sizeof slot_.error,
+							      "VIDIOC_DQBUF(OUTPUT) returned buffer %u, "
+							      "which was not queued", vb.index);
 					break;
 				}
 				free_.push_back(vb.index);

@@ -191,6 +191,10 @@ cases)
 	if [ "$n" -eq 0 ]; then
 		result "FAIL: vm: no case matches '${only}'"
 	fi
+	# LB_TEST_KUNIT_KO: a KUnit test module (tests/kunit/) for a CONFIG_KUNIT kernel
+	if [ -n "${LB_TEST_KUNIT_KO:-}" ]; then
+		run_script kunit "$LB_ROOT/tests/vm/kunit.sh"
+	fi
 	if [ "${LB_TEST_KMEMLEAK:-0}" = 1 ]; then
 		run_script kmemleak "$LB_ROOT/tests/vm/kmemleak.sh"
 	fi

@@ -24,6 +24,7 @@ KL=/sys/kernel/debug/kmemleak
 scan() {
 	local rc=0
 	dmesg -n 1 2>/dev/null || true
+	# shellcheck disable=SC2320 # the status of the write to debugfs is the one wanted
 	echo scan >"$KL" || rc=$?
 	dmesg -n 7 2>/dev/null || true
 	return $rc

@@ -307,6 +307,24 @@ expect_load_notice() {
 
 # ---------------------------------------------------------------- misc
 
+# lb_kasan: the running kernel has KASAN (the debug-kernel lane; needs IKCONFIG_PROC,
+# which that kernel has and Debian's does not need).
+lb_kasan() {
+	[ -r /proc/config.gz ] && zcat /proc/config.gz 2>/dev/null | grep -qx 'CONFIG_KASAN=y'
+}
+
+# lb_settle_slab: before reading slab sizes. On a KASAN kernel, freed objects wait in
+# KASAN's quarantine (up to 1/32 of RAM) and still count as slab; shrinking every cache
+# empties it. A no-op on other kernels.
+lb_settle_slab() {
+	local f
+	lb_kasan || return 0
+	for f in /sys/kernel/slab/*/shrink; do
+		echo 1 >"$f" 2>/dev/null
+	done
+	return 0
+}
+
 # lb_scaled SECONDS: SECONDS times LB_TEST_TIMEOUT_SCALE (run.sh --timeout-scale; 1
 # normally, more under a slow debug kernel). For a case's own waits and time limits.
 lb_scaled() {

@@ -29,7 +29,7 @@ patterns=(
 	'Kernel panic'
 	'UBSAN:'
 	'KASAN:'
-	'kmemleak'
+	'kmemleak:'                             # not the slab name kmemleak_object (OOM dumps)
 	'possible circular locking'
 	'possible recursive locking'
 	'inconsistent lock state'

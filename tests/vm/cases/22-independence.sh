@@ -13,8 +13,10 @@ SYS=/sys/class/video4linux/video30
 O=$LB_OUT/$LB_CASE
 mkdir -p "$O"
 rm -f "$O"/*
-FRAMES=160
+# a slow (debug) kernel gets a longer stream, so the handles that join late still see frames
+FRAMES=$((160 * ${LB_TEST_TIMEOUT_SCALE:-1}))
 FPS=15
+DQ_MS=$((5000 * ${LB_TEST_TIMEOUT_SCALE:-1}))   # a joining handle's first frame
 
 # wait_readers N: until N handles hold capture buffers
 wait_readers() {
@@ -57,11 +59,11 @@ k1=$!
 k2=$!
 # sleeps 500 ms after every frame, 2 buffers
 "$T/lb-reader" -d /dev/video30 --io mmap --buffers 2 --sleep-ms 500 --count 0 \
-	--min-frames 3 --allow-gaps --timeout-ms 8000 >"$O/sleeper.log" 2>&1 &
+	--min-frames 3 --allow-gaps --timeout-ms $((8000 * ${LB_TEST_TIMEOUT_SCALE:-1})) >"$O/sleeper.log" 2>&1 &
 s1=$!
 # gets SIGSTOP for most of the stream, then goes on
 "$T/lb-reader" -d /dev/video30 --io mmap --count 0 --min-frames 5 --allow-gaps \
-	--timeout-ms 8000 >"$O/stopped.log" 2>&1 &
+	--timeout-ms $((8000 * ${LB_TEST_TIMEOUT_SCALE:-1})) >"$O/stopped.log" 2>&1 &
 s2=$!
 wait_readers 7
 ok readers-ready $? "readers did not all start"
@@ -76,7 +78,7 @@ wait_written 10
 kill -STOP $s2
 # a handle that streams, dequeues a frame, STREAMOFFs and frees its buffers
 disrupt cycle1 reqbufs capture mmap 4 --expect ok qbuf capture 0 qbuf capture 1 \
-	streamon capture --expect ok dqbuf capture 5000 --expect ok \
+	streamon capture --expect ok dqbuf capture $DQ_MS --expect ok \
 	reqbufs capture mmap 0 --expect EBUSY streamoff capture --expect ok \
 	reqbufs capture mmap 0 --expect ok
 wait_written 25
@@ -89,14 +91,14 @@ disrupt alloc-free reqbufs capture mmap 8 --expect ok reqbufs capture mmap 0 --e
 wait_written 50
 kill -9 $k2
 disrupt cycle2 reqbufs capture mmap 2 --expect ok qbuf capture 0 qbuf capture 1 \
-	streamon capture --expect ok dqbuf capture 5000 --expect ok streamoff capture \
+	streamon capture --expect ok dqbuf capture $DQ_MS --expect ok streamoff capture \
 	--expect ok streamon capture --expect ok streamoff capture --expect ok
 wait_written 80
 # open/close from other programs
 v4l2-ctl -d /dev/video30 --all >/dev/null 2>&1 || log "v4l2-ctl --all failed"
 disrupt cycle3 reqbufs capture mmap 3 --expect ok qbuf capture 0 \
-	streamon capture --expect ok dqbuf capture 5000 --expect ok qbuf capture 0 \
-	dqbuf capture 5000 --expect ok reqbufs capture mmap 0 --expect EBUSY
+	streamon capture --expect ok dqbuf capture $DQ_MS --expect ok qbuf capture 0 \
+	dqbuf capture $DQ_MS --expect ok reqbufs capture mmap 0 --expect EBUSY
 wait_written 120
 kill -CONT $s2
 

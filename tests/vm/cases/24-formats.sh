@@ -15,6 +15,7 @@ O=$LB_OUT/$LB_CASE
 mkdir -p "$O"
 rm -f "$O"/*
 SIZE=64x48
+R_MS=$((10000 * ${LB_TEST_TIMEOUT_SCALE:-1}))   # readers' limit for their 10 frames
 # accepted by S_FMT but deliberately not in ENUM_FMT (src/formats.h)
 UNLISTED="NV12 NV21 NV16 NV61"
 COMPRESSED=" MJPG JPEG H264 HEVC VP80 VP90 AV1F "
@@ -64,11 +65,11 @@ run_format() {
 		return
 	fi
 	"$T/lb-reader" -d "$dev" --io "$rio" --count 10 --expect-first-seq 0 \
-		--allow-gaps --expect-fmt "$f:$SIZE" --timeout-ms 10000 \
+		--allow-gaps --expect-fmt "$f:$SIZE" --timeout-ms $R_MS \
 		>"$O/$tag-r1.log" 2>&1 &
 	p1=$!
 	"$T/lb-reader" -d "$dev" --io mmap --count 10 --expect-first-seq 0 \
-		--allow-gaps --expect-fmt "$f:$SIZE" --timeout-ms 10000 \
+		--allow-gaps --expect-fmt "$f:$SIZE" --timeout-ms $R_MS \
 		>"$O/$tag-r2.log" 2>&1 &
 	p2=$!
 	wait_for "[ \$(cat $sys/readers) -ge 2 ]" 60

@@ -93,6 +93,7 @@ log "cycles start at ${SECONDS}s"
 mem_snapshot() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
+	lb_settle_slab
 	{
 		awk '/^(Slab|SUnreclaim|VmallocUsed):/ { sub(":", "", $1); print "mem", $1, $2 }' /proc/meminfo
 		awk 'NR > 2 { print "slab", $1, $2 }' /proc/slabinfo 2>/dev/null

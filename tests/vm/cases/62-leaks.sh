@@ -15,6 +15,7 @@ N=${LB_TEST_LEAK_CYCLES:-1000}
 mem() {
 	sync
 	echo 2 >/proc/sys/vm/drop_caches
+	lb_settle_slab
 	sleep 1
 	awk '/^Slab:/ { s = $2 } /^VmallocUsed:/ { v = $2 } END { print s, v }' /proc/meminfo
 }
