@@ -164,17 +164,8 @@ cmd_check() {
 	trap 'rm -f "$tmp"' RETURN
 	mkdir -p "$ROOT/build"
 	: >"$results"
-	part() {
-		local name=$1 rc=0
-		shift
-		echo "=== $name: $*"
-		"$@" 2>&1 | tee "$tmp" | sed -E "s/^([0-9]+ passed, [0-9]+ failed)$/=== $name subtotal: \\1/" || rc=$?
-		grep -aE '^(PASS|FAIL): ' "$tmp" >>"$results" || true
-		if [ "$rc" -ne 0 ] && ! grep -qaE '^FAIL: ' "$tmp"; then
-			echo "FAIL: check-debug: '$*' exited with status $rc without reporting a failure" | tee -a "$results"
-		fi
-		return 0
-	}
+	PART_WHO=check-debug
+	. "$ROOT/tests/part.sh"
 	rc=0
 	cmd_deps || rc=1
 	[ "$rc" -eq 0 ] && { cmd_kernel || rc=1; }

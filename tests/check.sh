@@ -19,19 +19,8 @@ results=$BUILD/check-results.txt
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 
-# part NAME CMD...: run one part, show its output live (its own "N passed,
-# M failed" line is shown as a subtotal), keep its result lines.
-part() {
-	local name=$1 rc=0
-	shift
-	echo "=== $name: $*"
-	"$@" 2>&1 | tee "$tmp" | sed -E "s/^([0-9]+ passed, [0-9]+ failed)$/=== $name subtotal: \\1/" || rc=$?
-	grep -aE '^(PASS|FAIL): ' "$tmp" >>"$results" || true
-	if [ "$rc" -ne 0 ] && ! grep -qaE '^FAIL: ' "$tmp"; then
-		echo "FAIL: check: '$*' exited with status $rc without reporting a failure" | tee -a "$results"
-	fi
-	return 0
-}
+PART_WHO=check
+. "$ROOT/tests/part.sh"
 
 part splat-scan tests/splat-scan-selftest.sh
 part host tests/run-host.sh "$BUILD"
