@@ -29,11 +29,4 @@ part packaging tests/dkms-test.sh "$kernel"
 # shellcheck disable=SC2086
 part vm tests/vm/run.sh --kernel "$kernel" ${VM_ARGS:-}
 
-npass=$(grep -c '^PASS: ' "$results" || true)
-nfail=$(grep -c '^FAIL: ' "$results" || true)
-if [ "$nfail" -gt 0 ]; then
-	echo "=== failures (all results in $results):"
-	grep '^FAIL: ' "$results"
-fi
-echo "$npass passed, $nfail failed"
-[ "$nfail" -eq 0 ] && [ "$npass" -gt 0 ]
+parts_total
