@@ -78,6 +78,7 @@ int lb_dev_create(const struct lb_config *cfg, int index, struct lb_dev **out)
 			 "Dummy video device (0x%04X)", index);
 	mutex_init(&dev->lock);
 	INIT_LIST_HEAD(&dev->readers);
+	init_waitqueue_head(&dev->copy_wq);
 	lb_dev_init_format(dev);
 	lb_ticker_init(dev);
 

@@ -6,10 +6,12 @@
 #ifndef LB_H
 #define LB_H
 
+#include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <media/v4l2-ctrls.h>
 #include <media/v4l2-device.h>
@@ -69,6 +71,10 @@ struct lb_config {
  * the device (the writer's and each reader's), so every ioctl, read(),
  * write() and poll() runs under it, and so does frame delivery, which is
  * done in the writer's context. Fields marked [L] are protected by it.
+ * One exception: write() copies a frame into readers' buffers without it
+ * (reader.c, "write() frames"); those buffers sit on their reader's
+ * @copying list meanwhile, and a reader that stops streaming waits on
+ * @copy_wq until no copy into its buffers is running.
  * Nothing runs in atomic context, hence no spinlock.
  */
 struct lb_dev {
@@ -95,6 +101,9 @@ struct lb_dev {
 	unsigned int nr_readers;
 	unsigned int nr_streaming;
 	unsigned int openers;
+	/* a reader's stream id, from 1 [L]; copies without the lock end [-] */
+	u64 stream_ids;
+	wait_queue_head_t copy_wq;
 
 	/* the frame store: the newest frame [L] */
 	void *store;
@@ -142,6 +151,9 @@ struct lb_dev {
  * @dev: the device
  * @cap_q: this handle's own capture queue
  * @queued: capture buffers queued by the application, oldest first [L]
+ * @copying: capture buffers a write() is copying a frame into [L]
+ * @copies: how many of them are being copied right now (atomic)
+ * @stream_id: unique id of the current stream, 0 when not streaming [L]
  * @reader_entry: entry in dev->readers while @is_reader [L]
  * @is_reader: holds capture buffers (counts against max_readers) [L]
  * @pix: the format the capture buffers were set up for [L]
@@ -156,6 +168,9 @@ struct lb_fh {
 	struct lb_dev *dev;
 	struct vb2_queue cap_q;
 	struct list_head queued;
+	struct list_head copying;
+	atomic_t copies;
+	u64 stream_id;
 	struct list_head reader_entry;
 	bool is_reader;
 	struct v4l2_pix_format pix;
@@ -219,6 +234,20 @@ void lb_reader_release(struct lb_dev *dev, struct lb_fh *fh);
 void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh);
 void lb_readers_deliver_all(struct lb_dev *dev);
 bool lb_readers_deliver_frame(struct lb_dev *dev, const void *src, u32 bytes);
+bool lb_readers_missed(struct lb_dev *dev);
+
+/* a write() frame on its way into one reader's buffer (reader.c) */
+struct lb_copy {
+	struct lb_fh *fh;
+	u64 stream_id;
+	struct lb_buffer *buf;
+	void *vaddr;
+};
+int lb_readers_copy_begin(struct lb_dev *dev, u32 bytes, struct lb_copy **out);
+int lb_readers_copy_user(struct lb_dev *dev, struct lb_copy *c, int n,
+			 const void __user *src, u32 bytes);
+void lb_readers_copy_end(struct lb_dev *dev, struct lb_copy *c, int n,
+			 bool copied, u32 bytes);
 void lb_readers_source_change(struct lb_dev *dev);
 
 /* store.c: the newest frame */

@@ -4,7 +4,9 @@
  * the frame store. One reader's buffers, stream state or death never touch
  * another reader's.
  */
+#include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include <media/v4l2-event.h>
 #include <media/videobuf2-vmalloc.h>
 #include "compat.h"
@@ -56,6 +58,7 @@ static void lb_cap_return_all(struct lb_fh *fh, enum vb2_buffer_state state)
 {
 	struct lb_buffer *buf, *tmp;
 
+	list_splice_tail_init(&fh->copying, &fh->queued);
 	list_for_each_entry_safe(buf, tmp, &fh->queued, list) {
 		list_del(&buf->list);
 		vb2_buffer_done(&buf->vb.vb2_buf, state);
@@ -72,6 +75,7 @@ static int lb_cap_start_streaming(struct vb2_queue *q, unsigned int count)
 	/* the first frame this stream sees is the next one written */
 	fh->seq_base = dev->store_seq + 1;
 	fh->last_seq = dev->store_seq;
+	fh->stream_id = ++dev->stream_ids;
 	dev->nr_streaming++;
 	if (dev->nr_streaming == 1)
 		lb_send_client_usage(dev);
@@ -84,6 +88,13 @@ static void lb_cap_stop_streaming(struct vb2_queue *q)
 	struct lb_fh *fh = vb2_get_drv_priv(q);
 	struct lb_dev *dev = fh->dev;
 
+	/*
+	 * A write() may be copying into this reader's buffers without the
+	 * lock: their memory must stay until it is done (a short wait, the
+	 * copy of one frame, which never needs the lock).
+	 */
+	fh->stream_id = 0;
+	wait_event(dev->copy_wq, !atomic_read(&fh->copies));
 	lb_cap_return_all(fh, VB2_BUF_STATE_ERROR);
 	dev->nr_streaming--;
 	if (dev->nr_streaming == 0)
@@ -104,6 +115,8 @@ int lb_reader_queue_init(struct lb_fh *fh)
 	struct vb2_queue *q = &fh->cap_q;
 
 	INIT_LIST_HEAD(&fh->queued);
+	INIT_LIST_HEAD(&fh->copying);
+	atomic_set(&fh->copies, 0);
 	INIT_LIST_HEAD(&fh->reader_entry);
 	q->type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 	q->io_modes = VB2_MMAP | VB2_USERPTR | VB2_DMABUF | VB2_READ;
@@ -169,7 +182,10 @@ static struct lb_buffer *lb_reader_free_buf(struct lb_fh *fh, u32 bytes)
 	return buf;
 }
 
-/* The newest frame (dev->store_seq), copied from @src into @buf, to @fh. */
+/*
+ * The newest frame (dev->store_seq), copied from @src into @buf (NULL: it
+ * is there already), to @fh.
+ */
 static void lb_reader_fill(struct lb_dev *dev, struct lb_fh *fh,
 			   struct lb_buffer *buf, const void *src, u32 bytes)
 {
@@ -178,7 +194,8 @@ static void lb_reader_fill(struct lb_dev *dev, struct lb_fh *fh,
 	list_del(&buf->list);
 	if (dev->store_seq > fh->last_seq + 1)
 		dev->frames_dropped += dev->store_seq - fh->last_seq - 1;
-	memcpy(vb2_plane_vaddr(&vbuf->vb2_buf, 0), src, bytes);
+	if (src)
+		memcpy(vb2_plane_vaddr(&vbuf->vb2_buf, 0), src, bytes);
 	vb2_set_plane_payload(&vbuf->vb2_buf, 0, bytes);
 	vbuf->vb2_buf.timestamp = dev->store_ts;
 	vbuf->sequence = (u32)(dev->store_seq - fh->seq_base);
@@ -259,6 +276,114 @@ bool lb_readers_deliver_frame(struct lb_dev *dev, const void *src, u32 bytes)
 			missed = true;
 	}
 	return missed;
+}
+
+/*
+ * Did a streaming reader miss the newest frame (no buffer was free for it)?
+ * Then it belongs in the store, for that reader's next QBUF. Called with
+ * the lock.
+ */
+bool lb_readers_missed(struct lb_dev *dev)
+{
+	struct lb_fh *fh;
+
+	list_for_each_entry(fh, &dev->readers, reader_entry)
+		if (vb2_start_streaming_called(&fh->cap_q) &&
+		    !fh->source_changed && fh->last_seq < dev->store_seq)
+			return true;
+	return false;
+}
+
+/*
+ * write() frames: copied from user memory straight into the readers'
+ * buffers, without the lock, so that the readers' own calls (QBUF, DQBUF,
+ * poll, read) are not held up by the writer's copies, nor the writer by
+ * theirs.
+ *
+ * Step 1, with the lock: take every streaming reader's oldest queued buffer
+ * that can hold @bytes off its queue, onto its ->copying list. Returns how
+ * many (*@out: kfree() it), or -ENOMEM.
+ */
+int lb_readers_copy_begin(struct lb_dev *dev, u32 bytes, struct lb_copy **out)
+{
+	struct lb_copy *c;
+	struct lb_buffer *buf;
+	struct lb_fh *fh;
+	int n = 0;
+
+	*out = NULL;
+	if (!dev->nr_streaming)
+		return 0;
+	c = kmalloc_array(dev->nr_streaming, sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	list_for_each_entry(fh, &dev->readers, reader_entry) {
+		if (!vb2_start_streaming_called(&fh->cap_q) ||
+		    fh->source_changed || n == dev->nr_streaming)
+			continue;
+		buf = lb_reader_free_buf(fh, bytes);
+		if (!buf)
+			continue;
+		list_move_tail(&buf->list, &fh->copying);
+		atomic_inc(&fh->copies);
+		c[n++] = (struct lb_copy){
+			.fh = fh,
+			.stream_id = fh->stream_id,
+			.buf = buf,
+			.vaddr = vb2_plane_vaddr(&buf->vb.vb2_buf, 0),
+		};
+	}
+	*out = c;
+	return n;
+}
+
+/*
+ * Step 2, without the lock: the copies. A reader that stops streaming
+ * meanwhile waits for its copy to end, so its buffer stays; once a copy
+ * is counted done, its reader may be gone: not touched again here.
+ * Returns 0 or -EFAULT.
+ */
+int lb_readers_copy_user(struct lb_dev *dev, struct lb_copy *c, int n,
+			 const void __user *src, u32 bytes)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!ret && copy_from_user(c[i].vaddr, src, bytes))
+			ret = -EFAULT;
+		atomic_dec(&c[i].fh->copies);
+		wake_up_all(&dev->copy_wq);
+	}
+	return ret;
+}
+
+/*
+ * Step 3, with the lock: the buffers go to their readers, the frame being
+ * dev->store_seq, published by the caller; or back to the head of their
+ * queues if the copy failed (@copied false) or the format changed under
+ * them. A reader that stopped streaming meanwhile has had its buffer back
+ * already (with an error, from lb_cap_return_all()): its stream id tells.
+ */
+void lb_readers_copy_end(struct lb_dev *dev, struct lb_copy *c, int n,
+			 bool copied, u32 bytes)
+{
+	struct lb_fh *fh;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		list_for_each_entry(fh, &dev->readers, reader_entry)
+			if (fh == c[i].fh && fh->stream_id == c[i].stream_id)
+				break;
+		if (list_entry_is_head(fh, &dev->readers, reader_entry))
+			continue;
+		if (copied && !fh->source_changed) {
+			lb_reader_fill(dev, fh, c[i].buf, NULL, bytes);
+			continue;
+		}
+		list_move(&c[i].buf->list, &fh->queued);
+		if (fh->source_changed)
+			lb_reader_send_last(fh);
+	}
 }
 
 /*

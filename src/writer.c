@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The writer side: the device's output queue and its single owner. */
+#include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <media/v4l2-event.h>
 #include <media/videobuf2-vmalloc.h>
@@ -49,14 +50,11 @@ static int lb_out_buf_prepare(struct vb2_buffer *vb)
 }
 
 /*
- * A new frame from the writer: account for it and hand it to every reader
- * that has a buffer queued. @src is the writer's buffer, copied straight to
- * the readers and into the store only when a reader had no buffer for it or
- * sustain_framerate may repeat it; NULL when the frame is in the store
- * already. @ts is the writer's timestamp, 0 if none.
+ * A new frame from the writer, with timestamp @ts (0 if none): account for
+ * it and make it the newest frame, dev->store_seq; the store does not hold
+ * it (yet). Called with the lock.
  */
-static void lb_writer_publish(struct lb_dev *dev, const void *src, u32 bytes,
-			      u64 ts)
+static void lb_writer_publish(struct lb_dev *dev, u64 ts)
 {
 	u64 now = ktime_get_ns();
 
@@ -69,6 +67,7 @@ static void lb_writer_publish(struct lb_dev *dev, const void *src, u32 bytes,
 	if (!ts || ts > now || ts <= dev->store_ts)
 		ts = now;
 	lb_store_publish(dev, ts);
+	dev->store_valid = false;
 	dev->frames_written++;
 	dev->last_write_ns = now;
 	dev->timeout_active = false;
@@ -76,22 +75,19 @@ static void lb_writer_publish(struct lb_dev *dev, const void *src, u32 bytes,
 		dev->ready_for_capture = true;
 		lb_dev_update_caps(dev);
 	}
-	if (!src) {
-		lb_readers_deliver_all(dev);
-		return;
-	}
-	/* the store's previous frame is not the newest any more */
-	dev->store_valid = false;
-	if (lb_readers_deliver_frame(dev, src, bytes) || dev->sustain)
-		lb_store_copy(dev, src, bytes);
 }
 
-/* A buffer from the writer: to the readers, and straight back. */
+/*
+ * A buffer from the writer: copied straight into every streaming reader's
+ * oldest queued buffer, into the store only when a reader had no buffer
+ * for it or sustain_framerate may repeat it; and straight back.
+ */
 static void lb_out_buf_queue(struct vb2_buffer *vb)
 {
 	struct vb2_v4l2_buffer *vbuf = to_vb2_v4l2_buffer(vb);
 	struct lb_dev *dev = vb2_get_drv_priv(vb->vb2_queue);
 	void *vaddr = vb2_plane_vaddr(vb, 0);
+	u32 bytes;
 
 	vbuf->sequence = dev->out_seq++;
 	vbuf->field = V4L2_FIELD_NONE;
@@ -99,31 +95,54 @@ static void lb_out_buf_queue(struct vb2_buffer *vb)
 		vb2_buffer_done(vb, VB2_BUF_STATE_ERROR);
 		return;
 	}
-	lb_writer_publish(dev, vaddr,
-			  min_t(u32, vb2_get_plane_payload(vb, 0),
-				dev->pix.sizeimage), vb->timestamp);
+	bytes = min_t(u32, vb2_get_plane_payload(vb, 0), dev->pix.sizeimage);
+	lb_writer_publish(dev, vb->timestamp);
+	if ((lb_readers_deliver_frame(dev, vaddr, bytes) || dev->sustain) &&
+	    lb_store_copy(dev, vaddr, bytes))
+		lb_dbg(dev, 1, "no memory for the frame store: readers without a free buffer miss frame %llu\n",
+		       dev->store_seq);
 	vb2_buffer_done(vb, VB2_BUF_STATE_DONE);
 }
 
 /*
- * write() of one whole frame: copied from user memory into the store (a
- * reader's buffer cannot serve as the source of the other readers' copies:
- * its owner may write into it at any time), and from there to the readers.
- * For a compressed format each call is one frame of its own size (vb2's
- * write emulation loses the size of such frames on 6.1: it takes bytesused
- * from the never-queued v4l2 buffer). Called with the lock.
+ * write() of one whole frame (always, for a compressed format: each call is
+ * one frame of its own size; vb2's write emulation loses the size of such
+ * frames on 6.1, taking bytesused from the never-queued v4l2 buffer).
+ * Copied from user memory straight into the readers' buffers, without the
+ * lock (reader.c); then into the store, when a reader had no buffer free or
+ * sustain_framerate may repeat it. Called with the lock, which it drops for
+ * the copies.
  */
 ssize_t lb_writer_write_frame(struct lb_dev *dev, const char __user *buf,
 			      size_t count)
 {
-	int ret;
+	struct lb_copy *c;
+	int n, ret;
 
 	if (!count || count > dev->pix.sizeimage)
 		return -EINVAL;
-	ret = lb_store_copy_user(dev, buf, count);
+	n = lb_readers_copy_begin(dev, count, &c);
+	if (n < 0)
+		return n;
+	ret = 0;
+	if (n) {
+		mutex_unlock(&dev->lock);
+		ret = lb_readers_copy_user(dev, c, n, buf, count);
+		mutex_lock(&dev->lock);
+	}
+	if (!ret)
+		lb_writer_publish(dev, 0);
+	lb_readers_copy_end(dev, c, n, !ret, count);
+	kfree(c);
 	if (ret)
 		return ret;
-	lb_writer_publish(dev, NULL, 0, 0);
+	if (lb_readers_missed(dev) || dev->sustain) {
+		if (lb_store_copy_user(dev, buf, count))
+			lb_dbg(dev, 1, "frame %llu not in the store: readers without a free buffer miss it\n",
+			       dev->store_seq);
+		else
+			lb_readers_deliver_all(dev);
+	}
 	return count;
 }
 

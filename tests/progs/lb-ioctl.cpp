@@ -35,16 +35,23 @@
 //   g_priority                the priority;  s_priority N: ok (VIDIOC_S_PRIORITY)
 //   poll in|out|pri [MS]      ok revents=0x..  when poll() reports the event
 //                             within MS (default 2000), else EAGAIN
+//   write N [ok|half|none]    ok n=N: write() of N bytes of 0x5a; half: only
+//                             the first half of them readable, none: none
+//                             (the rest is a PROT_NONE mapping: EFAULT)
 //   sleep-ms N                ok
 // -v adds detail to some lines (bytesperline, capability names) and prints
 // the full error message of failed commands on stderr.
 #include <charconv>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "frame.h"
@@ -80,7 +87,7 @@ constexpr Spec kSpecs[] = {
 	{"s_input", 1, 1},   {"g_output", 0, 0},     {"s_output", 1, 1},   {"enum_input", 0, 0},
 	{"enum_output", 0, 0}, {"subscribe", 1, 2},  {"dqevent", 0, 1},    {"sleep-ms", 1, 1},
 	{"g_priority", 0, 0}, {"s_priority", 1, 1},
-	{"poll", 1, 2},
+	{"poll", 1, 2},	     {"write", 1, 2},
 };
 
 constexpr const char *kUsage =
@@ -90,7 +97,7 @@ constexpr const char *kUsage =
 	"  dqbuf T [MS], streamon T, streamoff T, g_parm T, s_parm T FPS, g_ctrl C,\n"
 	"  s_ctrl C V, g_input, s_input N, g_output, s_output N, enum_input,\n"
 	"  enum_output, subscribe EVENT [ID], dqevent [MS], poll in|out|pri [MS],\n"
-	"  g_priority, s_priority N, sleep-ms N\n"
+	"  g_priority, s_priority N, write N [ok|half|none], sleep-ms N\n"
 	"  (T = capture|output)\n";
 
 std::set<int> parse_expect(std::string_view v)
@@ -286,6 +293,39 @@ private:
 		return *t;
 	}
 
+	// write N [ok|half|none]: from a mapping whose readable part is followed
+	// by PROT_NONE pages, so that the kernel's copy faults where it ends
+	Status write_bytes(const Cmd &c, std::string &out)
+	{
+		const auto bytes = parse_num<size_t>(c.args[0], c.name);
+		const std::string how = c.args.size() > 1 ? c.args[1] : "ok";
+		if (how != "ok" && how != "half" && how != "none")
+			throw UsageError("write: expected ok|half|none, got '" + how + "'");
+		const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+		const size_t good = how == "ok" ? bytes : how == "half" ? bytes / 2 : 0;
+		const size_t good_len = (good + page - 1) / page * page;
+		const size_t len = good_len + (bytes - good + page - 1) / page * page + page;
+		void *map = mmap(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (map == MAP_FAILED)
+			return Status::fail(errno, "write: mmap: " + errno_text(errno));
+		auto *base = static_cast<unsigned char *>(map);
+		// the readable bytes end where the PROT_NONE pages begin
+		unsigned char *p = base + good_len - good;
+		if (good_len && mprotect(base, good_len, PROT_READ | PROT_WRITE)) {
+			const int e = errno;
+			munmap(map, len);
+			return Status::fail(e, "write: mprotect: " + errno_text(e));
+		}
+		std::memset(p, 0x5a, good);
+		const ssize_t r = ::write(dev_.fd(), p, bytes);
+		const int e = errno;
+		munmap(map, len);
+		if (r < 0)
+			return Status::fail(e, "write of " + std::to_string(bytes) + " bytes: " + errno_text(e));
+		out = "ok n=" + std::to_string(r);
+		return Status::success();
+	}
+
 	Status exec(const Cmd &c, std::string &out)
 	{
 		const std::string &n = c.name;
@@ -293,6 +333,8 @@ private:
 			stop_.sleep_until(now_ns() + parse_num<uint64_t>(c.args[0], n) * 1000000ULL);
 			return Status::success();
 		}
+		if (n == "write")
+			return write_bytes(c, out);
 		if (n == "poll") {
 			const std::string &w = c.args[0];
 			const short ev = w == "in" ? POLLIN : w == "out" ? POLLOUT : w == "pri" ? POLLPRI : 0;

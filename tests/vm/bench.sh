@@ -11,7 +11,10 @@
 # each driver). tests/bench-report.sh turns them into the tables.
 # Environment: LB_ONLY (run.sh --only) = extended regex on row ids;
 # BENCH_SECONDS (default 2.5) = measured seconds per row; LB_OLD_KO = the old
-# driver's .ko (from run.sh --old-ko; else looked up under /lib/modules).
+# driver's .ko (from run.sh --old-ko; else looked up under /lib/modules);
+# LB_BENCH_PERF=1 (set on the host) = profile every row with `perf record -a -g`
+# (software clock: TCG has no PMU) into perf/DRIVER-ID.txt, the hottest symbols
+# with their callers. Profiling costs CPU: its numbers are not the table's.
 # timeout: 1400
 set -uo pipefail
 LB_ROOT=${LB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd -P)}
@@ -33,7 +36,8 @@ if [ -z "$OLD_KO" ]; then
 	done
 fi
 mkdir -p "$OUT"
-rm -f "$OUT"/*.jsonl "$OUT"/meta.txt "$OUT"/bench.log
+rm -rf "$OUT"/*.jsonl "$OUT"/meta.txt "$OUT"/bench.log "$OUT"/perf
+[ -n "${LB_BENCH_PERF:-}" ] && mkdir -p "$OUT/perf"
 LOG=$OUT/bench.log
 
 # Rows: FORMAT SIZE FPS READERS WRITER-IO READER-IO (FPS 0 = as fast as possible)
@@ -154,7 +158,10 @@ run_row() {
 		if [ "$name" = ours ]; then dma=(--dmabuf-from /dev/video31); else dma=(--dmabuf-from none); fi
 	fi
 	rc=0
-	out=$(timeout -k 5 $ROW_TIMEOUT "$BENCH" run -d /dev/video30 --driver "$name" \
+	local perf=()
+	[ -n "${LB_BENCH_PERF:-}" ] && perf=(perf record -q -a -g -e cpu-clock -F 499
+		-o "$OUT/perf/$name-$id.data" --)
+	out=$(timeout -k 5 $ROW_TIMEOUT "${perf[@]}" "$BENCH" run -d /dev/video30 --driver "$name" \
 		--fmt "$fmt" --size "$size" --fps "$fps" --readers "$n" --wio "$wio" \
 		--rio "$rio" "${dma[@]}" --seconds "$SECONDS_PER_ROW" 2>>"$LOG") || rc=$?
 	local json=
@@ -170,6 +177,12 @@ run_row() {
 	fi
 	printf '%s\n' "$json" >>"$file"
 	printf '%s\n' "$json" >>"$LOG"
+	if [ -n "${perf[*]}" ]; then # before rmmod: the module's symbols
+		perf report -q -i "$OUT/perf/$name-$id.data" --stdio --no-children \
+			--percent-limit 2 -g graph,0.5,caller --sort sym \
+			>"$OUT/perf/$name-$id.txt" 2>>"$LOG"
+		rm -f "$OUT/perf/$name-$id.data"
+	fi
 	if ! rmmod v4l2loopback >>"$LOG" 2>&1; then
 		sleep 2
 		if ! rmmod v4l2loopback >>"$LOG" 2>&1; then

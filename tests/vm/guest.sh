@@ -30,7 +30,7 @@ done
 # Test knobs set on the host (run.sh writes them into vm.env as "export LB_TEST_X=..."
 # lines; /init's `env -i` does not pass them on): LB_TEST_*, LB_FUZZ_*.
 if [ -f "$out/vm.env" ]; then
-	eval "$(grep -E '^export LB_(TEST|FUZZ)_[A-Za-z0-9_]*=' "$out/vm.env" || true)"
+	eval "$(grep -E '^export LB_(TEST|FUZZ|BENCH)_[A-Za-z0-9_]*=' "$out/vm.env" || true)"
 fi
 export LB_TEST_TIMEOUT_SCALE=${LB_TEST_TIMEOUT_SCALE:-1}
 

@@ -331,6 +331,16 @@ lb_scaled() {
 	echo $(($1 * ${LB_TEST_TIMEOUT_SCALE:-1}))
 }
 
+# kv LINE KEY: the value of KEY=VALUE in LINE (e.g. lb-reader's summary line)
+kv() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
+
+# lb_rate FPS: FPS divided by LB_TEST_TIMEOUT_SCALE (at least 1), for writers whose
+# readers must keep up with every frame on a slow debug kernel.
+lb_rate() {
+	local r=$(($1 / ${LB_TEST_TIMEOUT_SCALE:-1}))
+	echo $((r < 1 ? 1 : r))
+}
+
 # wait_for SECONDS CMD...   or   wait_for "SHELL COMMAND" [SECONDS]
 # Polls (every 0.2 s) until the command succeeds; returns 1 on timeout.
 # SECONDS is scaled by LB_TEST_TIMEOUT_SCALE (see lb_scaled).

@@ -287,7 +287,7 @@ fi
 	echo "LB_TTY_ROWS=$(q "${rows:-}")"
 	echo "LB_TTY_COLS=$(q "${cols:-}")"
 	# test knobs set on the host (e.g. LB_FUZZ_CALLS) reach the cases (guest.sh)
-	for v in $(compgen -e | grep '^LB_FUZZ_\|^LB_TEST_' || true); do
+	for v in $(compgen -e | grep '^LB_FUZZ_\|^LB_TEST_\|^LB_BENCH_' || true); do
 		[ "$v" = LB_TEST_TIMEOUT_SCALE ] && [ -n "$timeout_scale" ] && continue
 		echo "export $v=$(q "${!v}")"
 	done

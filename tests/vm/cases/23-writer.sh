@@ -3,8 +3,9 @@
 # The writer side: one writer at a time (EBUSY for a second), a writer killed
 # mid-stream (readers neither hang nor die, and resume with the next writer
 # of the same format), a writer with another format (SOURCE_CHANGE event,
-# LAST buffer, EPIPE; readers that set up again get the new frames), and
-# readers that start before any writer exists.
+# LAST buffer, EPIPE; readers that set up again get the new frames),
+# readers that start before any writer exists, and write() from memory the
+# kernel cannot read (EFAULT, and no reader sees any of it).
 # timeout: 480
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -260,3 +261,39 @@ rc=$?
 sed 's/^/  /' "$O/early-poll.log"
 ok early-poll $rc "$(grep -m1 expected "$O/early-poll.log")"
 lb_unload || fail unload2 "rmmod failed"
+
+# ============================== 6. write() from memory the kernel cannot read
+# write() copies into the readers' buffers without the device lock: a copy
+# that faults half-way must give the buffers back untouched and publish
+# nothing (no frame number used, nothing delivered); the next frames arrive
+# whole and in sequence, to MMAP and read() readers alike.
+lb_load video_nr=30 || { fail load3 "insmod failed"; exit 0; }
+v4l2-ctl -d /dev/video30 -c keep_format=1
+prime
+pids=()
+for rio in mmap read; do
+	reader efault-$rio --io $rio --count 0 --expect-first-seq 100 --max-gaps 0 \
+		--expect-fmt YUYV:320x240 --timeout-ms 30000
+	pids+=($!)
+done
+wait_readers 2
+check efault-writer-before "$T/lb-writer" -d /dev/video30 --size 320x240 --count 5 \
+	--start-seq 100 --io write --quiet
+w0=$(written)
+ioctl_run efault-writes s_fmt output YUYV 320x240 --expect ok \
+	write 153600 half --expect EFAULT write 153600 none --expect EFAULT \
+	write 1 half --expect EFAULT
+expect_eq efault-not-written "$w0" "$(written)" "frames_written after three write()s that failed with EFAULT"
+check efault-writer-after "$T/lb-writer" -d /dev/video30 --size 320x240 --count 5 \
+	--start-seq 105 --io write --quiet
+sleep 1 # the readers take the last frames
+kill -TERM "${pids[@]}"
+for rio in mmap read; do
+	wait "${pids[0]}"
+	rc=$?
+	pids=("${pids[@]:1}")
+	out=$(tail -n 1 "$O/efault-$rio.log")
+	[ $rc -eq 0 ] && [ "$(kv "$out" frames)" = 10 ] && [ "$(kv "$out" last)" = 109 ]
+	ok efault-reader-$rio $? "$rio reader (exit $rc): expected frames 100..109 whole and in order, frames=10 last=109: $out"
+done
+lb_unload || fail unload3 "rmmod failed"

@@ -15,9 +15,6 @@ D=/dev/video30 X=/dev/video31
 S30=/sys/class/video4linux/video30 S31=/sys/class/video4linux/video31
 L=$LB_OUT/$LB_CASE
 
-# kv LINE KEY: the value of " KEY=value" in a summary line
-kv() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
-
 # ioctl DEV CMD...: lb-ioctl's output, one line per command (errors to the log)
 ioctl() {
 	local dev=$1
@@ -91,14 +88,14 @@ expect_eq kf1-set 1 "$(ioctl $D g_ctrl keep_format)" "keep_format after v4l2-ctl
 	--expect-fmt YUYV:320x240 >"$L-kf1-reader.log" 2>&1 &
 rpid=$!
 wait_readers $S30 1 || fail kf1-reader-ready "reader did not start"
-writer $D --size 320x240 --count 30 --fps 30
+writer $D --size 320x240 --count 30 --fps "$(lb_rate 30)"
 expect_eq kf1-state-after-writer capture "$(cat $S30/state)" "state after the writer left, keep_format=1"
 expect_eq kf1-fmt-after-writer "YUYV 320x240 sizeimage=153600" "$(ioctl $D g_fmt capture)" \
 	"capture format after the writer left"
 sizes=$(v4l2-ctl -d $D --list-framesizes YUYV 2>&1)
 grep -q "Discrete 320x240" <<<"$sizes"
 ok kf1-framesizes $? "ENUM_FRAMESIZES after the writer left: expected 'Discrete 320x240', got: $(echo $sizes)"
-writer $D --size 320x240 --count 30 --fps 30 --start-seq 30
+writer $D --size 320x240 --count 30 --fps "$(lb_rate 30)" --start-seq 30
 sleep 1
 kill -TERM $rpid
 wait $rpid

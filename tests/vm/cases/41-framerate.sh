@@ -15,7 +15,6 @@ SYS=/sys/class/video4linux/video30
 L=$LB_OUT/$LB_CASE
 SECS=4
 
-kv() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
 ioctl() {
 	local dev=$1
 	shift

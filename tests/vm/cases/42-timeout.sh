@@ -17,7 +17,6 @@ L=$LB_OUT/$LB_CASE
 TMP=$(mktemp -d)
 SIZE=153600 # YUYV 320x240
 
-kv() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
 
 # capture TAG COUNT: v4l2-ctl streams COUNT frames into $TMP/TAG.raw (background)
 capture() {

@@ -16,7 +16,6 @@ SYS=/sys/class/video4linux/video30
 L=$LB_OUT/$LB_CASE
 ATTRS="format max_readers max_openers buffers state readers frames_written frames_delivered frames_dropped"
 
-kv() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
 ioctl() {
 	local dev=$1
 	shift

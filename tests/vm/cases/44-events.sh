@@ -97,7 +97,8 @@ expect_eq usage-own-handle "ok|ok type=$USAGE id=0 data0=0|ok|ok|ok type=$USAGE 
 # another process: two overlapping readers give one 1 and one 0
 listen usage subscribe client_usage dqevent 2000 dqevent 20000 dqevent 20000 dqevent 3000
 wait_for "[ \$(wc -l <$L-usage.out) -ge 2 ]" 10
-"$T/lb-reader" -d $D --count 0 --min-frames 0 --timeout-ms 4000 >"$L-usage-r1.log" 2>&1 &
+"$T/lb-reader" -d $D --count 0 --min-frames 0 --timeout-ms $(($(lb_scaled 4) * 1000)) \
+	>"$L-usage-r1.log" 2>&1 &
 r1=$!
 wait_for "[ \$(cat $SYS/readers) -ge 1 ]" 10
 sleep 0.5
