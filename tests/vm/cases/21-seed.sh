@@ -10,10 +10,13 @@ set -uo pipefail
 need_module
 
 T=$LB_BUILD/tests
-N=90                      # frames per reader
+# frames per reader: 3 s at 30 fps, longer on a slow debug kernel, where the
+# readers' start-up (libx264, GStreamer's registry) takes seconds and they
+# must still overlap
+N=$((90 * ${LB_TEST_TIMEOUT_SCALE:-1}))
 SYS=/sys/class/video4linux/video30
 O=$LB_OUT/$LB_CASE       # logs and the recording
-RAW=/tmp/$LB_CASE         # raw frames (guest tmpfs)
+RAW=/tmp/$LB_CASE         # fifos for the raw readers (guest tmpfs)
 mkdir -p "$O" "$RAW"
 rm -f "$O"/* "$RAW"/*
 
@@ -98,6 +101,13 @@ timeout 300 ffmpeg -nostdin -hide_banner -loglevel warning -f v4l2 -i /dev/video
 	-frames:v $N -c:v libx264 -preset ultrafast -pix_fmt yuv420p -y "$O/rec.mp4" \
 	>"$O/ffmpeg.log" 2>&1 &
 p_ff=$!
+# the raw readers write into fifos: only the byte count is kept
+raws=(gst v4l2ctl) p_wc=()
+for r in "${raws[@]}"; do
+	mkfifo "$RAW/$r.raw"
+	wc -c <"$RAW/$r.raw" >"$O/$r.bytes" &
+	p_wc+=($!)
+done
 timeout 300 gst-launch-1.0 -q v4l2src device=/dev/video30 num-buffers=$N ! \
 	filesink location="$RAW/gst.raw" >"$O/gst.log" 2>&1 &
 p_gst=$!
@@ -145,9 +155,15 @@ expect_eq mp4-codec h264 "$codec" "codec of the recording"
 [[ $frames =~ ^[0-9]+$ ]] && [ "$frames" -ge $((N - 2)) ] && [ "$frames" -le $((N + 2)) ]
 ok mp4-frames $? "the MP4 decodes to '$frames' frames, expected $N +- 2"
 
-# raw readers: exactly N whole frames
-for r in gst v4l2ctl; do
-	size=$(stat -c %s "$RAW/$r.raw" 2>/dev/null || echo 0)
+# raw readers: exactly N whole frames. A reader that never opened its fifo
+# leaves wc waiting: an empty open ends it.
+for i in "${!raws[@]}"; do
+	r=${raws[$i]}
+	kill -0 "${p_wc[$i]}" 2>/dev/null && timeout 2 bash -c ": >'$RAW/$r.raw'"
+	wait "${p_wc[$i]}"
+done
+for r in "${raws[@]}"; do
+	size=$(cat "$O/$r.bytes" 2>/dev/null || echo 0)
 	expect_eq "$r-frames" $((N * sizeimage)) "$size" "bytes from $r ($N frames of $sizeimage)"
 done
 grep -q "frames=$N .*result=ok" "$O/lb-reader.log"
