@@ -18,9 +18,11 @@ TMP=$(mktemp -d)
 SIZE=153600 # YUYV 320x240
 
 
-# capture TAG COUNT: v4l2-ctl streams COUNT frames into $TMP/TAG.raw (background)
+# capture TAG COUNT: v4l2-ctl streams COUNT frames into $TMP/TAG.raw (background);
+# COUNT times the time scale: on a slow debug kernel the writers take longer to
+# start, and the readers get more timeout images meanwhile
 capture() {
-	v4l2-ctl -d $D --stream-mmap=4 --stream-count="$2" --stream-to="$TMP/$1.raw" \
+	v4l2-ctl -d $D --stream-mmap=4 --stream-count="$(lb_scaled "$2")" --stream-to="$TMP/$1.raw" \
 		>"$L-$1-v4l2ctl.log" 2>&1 &
 	cpid=$!
 	wait_for "[ \$(cat $SYS/readers) -ge 1 ]" 20 || echo "# capture $1: no reader after 20 s"
@@ -31,6 +33,7 @@ runs() {
 	local img=()
 	[ -n "${2-}" ] && img=(--image "$2")
 	"$T/lb-frames" --size $SIZE "${img[@]}" "$TMP/$1.raw" >"$L-$1-frames.log" 2>&1
+	rm -f "$TMP/$1.raw"
 	sed 's/^/  | /' "$L-$1-frames.log" >&2
 	sed -n 's/^runs: //p' "$L-$1-frames.log"
 }
@@ -62,15 +65,15 @@ phases() {
 	}' <<<"$2"
 }
 
-# finish_capture TAG: wait (at most 60 s) for the capture, then stop writers
+# finish_capture TAG: wait (at most 60 s, scaled) for the capture, then stop writers
 finish_capture() {
 	local i
-	for i in $(seq 300); do
+	for i in $(seq $((5 * $(lb_scaled 60)))); do
 		kill -0 $cpid 2>/dev/null || break
 		sleep 0.2
 	done
 	if kill -0 $cpid 2>/dev/null; then
-		echo "# capture $1 still running after 60 s: killed"
+		echo "# capture $1 still running after $(lb_scaled 60) s: killed"
 		kill $cpid
 	fi
 	wait $cpid
