@@ -325,8 +325,9 @@ lb_settle_slab() {
 	return 0
 }
 
-# lb_scaled SECONDS: SECONDS times LB_TEST_TIMEOUT_SCALE (run.sh --timeout-scale; 1
-# normally, more under a slow debug kernel). For a case's own waits and time limits.
+# lb_scaled N: N times LB_TEST_TIMEOUT_SCALE (run.sh --timeout-scale; 1 normally,
+# more under a slow debug kernel). For a case's own waits and time limits, and for
+# streams that must last long enough (frame counts).
 lb_scaled() {
 	echo $(($1 * ${LB_TEST_TIMEOUT_SCALE:-1}))
 }

@@ -13,7 +13,7 @@ T=$LB_BUILD/tests
 # frames per reader: 3 s at 30 fps, longer on a slow debug kernel, where the
 # readers' start-up (libx264, GStreamer's registry) takes seconds and they
 # must still overlap
-N=$((90 * ${LB_TEST_TIMEOUT_SCALE:-1}))
+N=$(lb_scaled 90)
 SYS=/sys/class/video4linux/video30
 O=$LB_OUT/$LB_CASE       # logs and the recording
 RAW=/tmp/$LB_CASE         # fifos for the raw readers (guest tmpfs)

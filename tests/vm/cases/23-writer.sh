@@ -270,8 +270,8 @@ lb_unload || fail unload2 "rmmod failed"
 lb_load video_nr=30 || { fail load3 "insmod failed"; exit 0; }
 v4l2-ctl -d /dev/video30 -c keep_format=1
 prime
-pids=()
-for rio in mmap read; do
+rios=(mmap read) pids=()
+for rio in "${rios[@]}"; do
 	reader efault-$rio --io $rio --count 0 --expect-first-seq 100 --max-gaps 0 \
 		--expect-fmt YUYV:320x240 --timeout-ms 30000
 	pids+=($!)
@@ -288,10 +288,10 @@ check efault-writer-after "$T/lb-writer" -d /dev/video30 --size 320x240 --count 
 	--start-seq 105 --io write --quiet
 sleep 1 # the readers take the last frames
 kill -TERM "${pids[@]}"
-for rio in mmap read; do
-	wait "${pids[0]}"
+for i in "${!rios[@]}"; do
+	rio=${rios[$i]}
+	wait "${pids[$i]}"
 	rc=$?
-	pids=("${pids[@]:1}")
 	out=$(tail -n 1 "$O/efault-$rio.log")
 	[ $rc -eq 0 ] && [ "$(kv "$out" frames)" = 10 ] && [ "$(kv "$out" last)" = 109 ]
 	ok efault-reader-$rio $? "$rio reader (exit $rc): expected frames 100..109 whole and in order, frames=10 last=109: $out"

@@ -143,7 +143,7 @@ wait_for "[ \$(cat $SYS/readers) -ge 4 ]" 20
 expect_eq readers-4 4 "$(cat $SYS/readers)" "readers while four stream"
 expect_eq state-before-writer output "$(cat $SYS/state)" "state with readers and no writer"
 # 2 s at 30 fps (longer on a slow debug kernel: the state is read while it writes)
-nw=$((60 * ${LB_TEST_TIMEOUT_SCALE:-1}))
+nw=$(lb_scaled 60)
 "$T/lb-writer" -d $D --size 320x240 --count $nw --fps 30 --io write --quiet &
 wpid=$!
 wait_for "[ \$(cat $SYS/state) = capture ]" 20
