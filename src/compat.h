@@ -55,6 +55,13 @@
 #define lb_timer_container_of(var, t, field) timer_container_of(var, t, field)
 #endif
 
+/* vma->vm_flags is changed through helpers since 6.3. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#define lb_vm_flags_set(vma, flags) ((vma)->vm_flags |= (flags))
+#else
+#define lb_vm_flags_set(vma, flags) vm_flags_set(vma, flags)
+#endif
+
 /* The AV1 frame format exists since 6.5. */
 #ifdef V4L2_PIX_FMT_AV1_FRAME
 #define LB_HAVE_AV1_FRAME 1

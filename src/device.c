@@ -42,7 +42,11 @@ static void lb_dev_release(struct v4l2_device *v4l2_dev)
 	lb_ticker_stop(dev);
 	v4l2_ctrl_handler_free(&dev->ctrl_hdl);
 	v4l2_device_unregister(&dev->v4l2_dev);
-	lb_store_free(dev);
+	/* the last reference to the device: nothing else sees its frames */
+	lb_frame_put(dev->store);
+	lb_frame_put(dev->grey);
+	lb_frame_put(dev->timeout_image);
+	lb_frame_put(dev->timeout_image_next);
 	mutex_destroy(&dev->lock);
 	kfree(dev);
 }

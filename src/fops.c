@@ -20,6 +20,9 @@ static int lb_open(struct file *file)
 	ret = lb_reader_queue_init(fh);
 	if (ret)
 		goto free_fh;
+	ret = lb_fmap_open(file);
+	if (ret)
+		goto free_fh;
 
 	mutex_lock(&dev->lock);
 	if (dev->openers >= dev->cfg.max_openers) {
@@ -27,7 +30,7 @@ static int lb_open(struct file *file)
 		lb_dbg(dev, 1, "open refused: max_openers=%u reached\n",
 		       dev->cfg.max_openers);
 		ret = -EBUSY;
-		goto free_fh;
+		goto release_fmap;
 	}
 	dev->openers++;
 	fh->image_writer = dev->image_io_pending;
@@ -39,6 +42,8 @@ static int lb_open(struct file *file)
 	lb_fh_add(&fh->fh, file);
 	return 0;
 
+release_fmap:
+	lb_fmap_release(file);
 free_fh:
 	kfree(fh);
 	return ret;
@@ -59,6 +64,8 @@ static int lb_release(struct file *file)
 	lb_fh_del(&fh->fh, file);
 	v4l2_fh_exit(&fh->fh);
 	kfree(fh);
+	/* after the buffers: their last zaps use the file's address_space */
+	lb_fmap_release(file);
 	return 0;
 }
 

@@ -324,14 +324,17 @@ static int lb_reqbufs(struct file *file, void *priv,
 		return ret;
 	}
 	ret = p->count ? lb_reader_claim(dev, fh) : lb_reader_may_claim(dev, fh);
+	if (!ret && p->count)
+		ret = lb_reader_set_memory(fh, p->memory, true);
 	if (ret)
-		return ret;
+		goto out;
 	ret = vb2_reqbufs(&fh->cap_q, p);
 	if (!ret && p->count) {
 		/* new buffers: for the current format */
 		fh->pix = dev->pix;
 		fh->source_changed = false;
 	}
+out:
 	if (!vb2_is_busy(&fh->cap_q))
 		lb_reader_release(dev, fh);
 	return ret;
@@ -358,6 +361,7 @@ static int lb_create_bufs(struct file *file, void *priv,
 	ret = p->count ? lb_reader_claim(dev, fh) : lb_reader_may_claim(dev, fh);
 	if (ret)
 		return ret;
+	lb_reader_set_memory(fh, p->memory, false);
 	ret = vb2_create_bufs(&fh->cap_q, p);
 	if (!vb2_is_busy(&fh->cap_q))
 		lb_reader_release(dev, fh);

@@ -19,6 +19,7 @@
 #include <media/v4l2-fh.h>
 #include <media/videobuf2-v4l2.h>
 #include "formats.h"
+#include "frame.h"
 #include "../include/linux/v4l2loopback.h"
 
 #define LB_DRIVER_NAME "v4l2 loopback"
@@ -37,7 +38,8 @@
 #define LB_CAP_OFF_BASE BIT(30)
 
 /**
- * struct lb_config - per-device settings, fixed when the device is made
+ * struct lb_config - per-device settings, fixed when the device is made,
+ *	except @max_readers and @max_openers, which sysfs changes [L]
  * @nr: requested video number, -1 for the first free one
  * @label: card name
  * @min_width: smallest width a writer may set
@@ -70,11 +72,19 @@ struct lb_config {
  * Locking: @lock is the video_device lock and the lock of every vb2 queue of
  * the device (the writer's and each reader's), so every ioctl, read(),
  * write() and poll() runs under it, and so does frame delivery, which is
- * done in the writer's context. Fields marked [L] are protected by it.
- * One exception: write() copies a frame into readers' buffers without it
- * (reader.c, "write() frames"); those buffers sit on their reader's
- * @copying list meanwhile, and a reader that stops streaming waits on
- * @copy_wq until no copy into its buffers is running.
+ * done in the context that publishes a frame (the writer, or the tick).
+ * Fields marked [L] are protected by it; functions that need it assert it.
+ * Exceptions, which run without it:
+ *  - write() copies the frame from user memory into a new frame, and into
+ *    the buffers of readers that cannot share frames (read(), USERPTR,
+ *    DMABUF, exported buffers), without the lock (writer.c, reader.c
+ *    "write() frames"); those buffers sit on their reader's @copying list
+ *    meanwhile, and a reader that stops streaming waits on @copy_wq until
+ *    no copy into its buffers is running. Fields marked [C] are only
+ *    changed with the lock held, and read without it by that copy.
+ *  - page faults on readers' mappings take a per-buffer lock only (fmap.c).
+ * Frames are shared by reference (frame.c): whoever holds a pointer to one
+ * holds a reference.
  * Nothing runs in atomic context, hence no spinlock.
  */
 struct lb_dev {
@@ -101,17 +111,15 @@ struct lb_dev {
 	unsigned int nr_readers;
 	unsigned int nr_streaming;
 	unsigned int openers;
-	/* a reader's stream id, from 1 [L]; copies without the lock end [-] */
+	/* the last reader stream id given out, from 1 [L] */
 	u64 stream_ids;
+	/* woken whenever a copy without the lock ends */
 	wait_queue_head_t copy_wq;
 
-	/* the frame store: the newest frame [L] */
-	void *store;
-	size_t store_size;
-	u32 store_bytes;
+	/* the store: the newest frame and its sequence and timestamp [L] */
+	struct lb_frame *store;
 	u64 store_seq;
 	u64 store_ts;
-	bool store_valid;
 	/* when the store last got a frame, from the writer or repeated [L] */
 	u64 last_publish_ns;
 	u64 last_write_ns;
@@ -124,11 +132,11 @@ struct lb_dev {
 	bool timeout_active;	/* readers get the timeout image now [L] */
 
 	/* the timeout image: set by an opener after timeout_image_io [L] */
-	void *timeout_image;
-	u32 timeout_image_bytes;
-	u32 timeout_image_alloc;
+	struct lb_frame *timeout_image;
+	struct lb_frame *timeout_image_next;	/* being written */
 	struct v4l2_pix_format timeout_image_pix;
-	bool timeout_image_set;
+	/* the default timeout image (mid-grey) of the current format [L] */
+	struct lb_frame *grey;
 	bool image_io_pending;
 
 	/* controls */
@@ -233,8 +241,7 @@ int lb_reader_claim(struct lb_dev *dev, struct lb_fh *fh);
 void lb_reader_release(struct lb_dev *dev, struct lb_fh *fh);
 void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh);
 void lb_readers_deliver_all(struct lb_dev *dev);
-bool lb_readers_deliver_frame(struct lb_dev *dev, const void *src, u32 bytes);
-bool lb_readers_missed(struct lb_dev *dev);
+int lb_reader_set_memory(struct lb_fh *fh, u32 memory, bool free);
 
 /* a write() frame on its way into one reader's buffer (reader.c) */
 struct lb_copy {
@@ -244,26 +251,27 @@ struct lb_copy {
 	void *vaddr;
 };
 int lb_readers_copy_begin(struct lb_dev *dev, u32 bytes, struct lb_copy **out);
-int lb_readers_copy_user(struct lb_dev *dev, struct lb_copy *c, int n,
-			 const void __user *src, u32 bytes);
+void lb_readers_copy(struct lb_dev *dev, struct lb_copy *c, int n,
+		     const void *src, u32 bytes);
 void lb_readers_copy_end(struct lb_dev *dev, struct lb_copy *c, int n,
-			 bool copied, u32 bytes);
+			 bool copied);
 void lb_readers_source_change(struct lb_dev *dev);
 
 /* store.c: the newest frame */
-int lb_store_copy(struct lb_dev *dev, const void *data, u32 bytes);
-int lb_store_copy_user(struct lb_dev *dev, const void __user *data, u32 bytes);
-int lb_store_put(struct lb_dev *dev, const void *data, u32 bytes, u64 ts);
-int lb_store_fill(struct lb_dev *dev, u8 value, u64 ts);
+void lb_store_set(struct lb_dev *dev, struct lb_frame *f);
 void lb_store_publish(struct lb_dev *dev, u64 ts);
-void lb_store_free(struct lb_dev *dev);
+int lb_store_copy(struct lb_dev *dev, const void *data, u32 bytes);
 
-/* ticker.c: sustain_framerate, timeout and the timeout image */
+/* ticker.c: sustain_framerate and timeout */
 void lb_ticker_init(struct lb_dev *dev);
 void lb_ticker_kick(struct lb_dev *dev);
 void lb_ticker_stop(struct lb_dev *dev);
+
+/* timeout_image.c: the timeout image */
 ssize_t lb_timeout_image_write(struct lb_dev *dev, struct lb_fh *fh,
 			       const char __user *buf, size_t count);
+int lb_timeout_image_publish(struct lb_dev *dev, u64 ts);
+void lb_timeout_image_format_changed(struct lb_dev *dev);
 
 /* ctrls.c: controls */
 int lb_ctrls_init(struct lb_dev *dev);

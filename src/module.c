@@ -238,6 +238,9 @@ static int __init lb_init(void)
 	ret = lb_check_params();
 	if (ret)
 		return ret;
+	ret = lb_fmap_init();
+	if (ret)
+		return ret;
 
 	for (i = 0; i < devices; i++) {
 		lb_module_defaults(&cfg);
@@ -267,6 +270,7 @@ static int __init lb_init(void)
 
 remove_all:
 	lb_remove_all();
+	lb_fmap_exit();
 	return ret;
 }
 
@@ -276,6 +280,7 @@ static void __exit lb_exit(void)
 	lb_remove_all();
 	idr_destroy(&lb_devices);
 	ida_destroy(&lb_indexes);
+	lb_fmap_exit();
 	pr_info("v4l2loopback driver unloaded\n");
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The reader side: every open file has its own capture queue, filled from
- * the frame store. One reader's buffers, stream state or death never touch
- * another reader's.
+ * the store. One reader's buffers, stream state or death never touch
+ * another reader's. MMAP buffers show the frame by reference (fmap.c);
+ * other buffers (read(), USERPTR, DMABUF, exported) get a copy.
  */
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -49,6 +50,9 @@ static void lb_cap_buf_queue(struct vb2_buffer *vb)
 	struct lb_fh *fh = vb2_get_drv_priv(vb->vb2_queue);
 	struct lb_buffer *buf = to_lb_buffer(to_vb2_v4l2_buffer(vb));
 
+	/* the frame it showed is not the reader's any more */
+	if (lb_fmap_shares(vb))
+		lb_fmap_clear(vb);
 	list_add_tail(&buf->list, &fh->queued);
 	if (vb2_start_streaming_called(vb->vb2_queue))
 		lb_reader_deliver(fh->dev, fh);
@@ -123,12 +127,49 @@ int lb_reader_queue_init(struct lb_fh *fh)
 	q->drv_priv = fh;
 	q->buf_struct_size = sizeof(struct lb_buffer);
 	q->ops = &lb_cap_qops;
-	q->mem_ops = &vb2_vmalloc_memops;
+	q->mem_ops = &lb_fmap_memops;
 	q->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC |
 			     V4L2_BUF_FLAG_TSTAMP_SRC_EOF;
 	q->lock = &fh->dev->lock;
 	q->dev = fh->dev->v4l2_dev.dev;
 	return vb2_queue_init(q);
+}
+
+/*
+ * MMAP buffers share frames (lb_fmap_memops); USERPTR and DMABUF ones are
+ * plain vb2_vmalloc memory. A queue's memory ops can change only while it
+ * has no buffers: before REQBUFS for the other kind (@free: it frees the
+ * old buffers first, with their own ops) or CREATE_BUFS. Called with the
+ * lock.
+ */
+int lb_reader_set_memory(struct lb_fh *fh, u32 memory, bool free)
+{
+	struct vb2_queue *q = &fh->cap_q;
+	struct v4l2_requestbuffers none = {
+		.type = q->type,
+		.memory = q->memory,
+	};
+	const struct vb2_mem_ops *ops;
+	int ret;
+
+	lockdep_assert_held(&fh->dev->lock);
+	if (memory == V4L2_MEMORY_MMAP)
+		ops = &lb_fmap_memops;
+	else if (memory == V4L2_MEMORY_USERPTR || memory == V4L2_MEMORY_DMABUF)
+		ops = &vb2_vmalloc_memops;
+	else
+		return 0;	/* vb2 says what is wrong with it */
+	if (q->mem_ops == ops)
+		return 0;
+	if (vb2_is_busy(q)) {
+		if (!free)
+			return 0;
+		ret = vb2_reqbufs(q, &none);
+		if (ret)
+			return ret;
+	}
+	q->mem_ops = ops;
+	return 0;
 }
 
 /*
@@ -172,37 +213,44 @@ void lb_reader_release(struct lb_dev *dev, struct lb_fh *fh)
 static struct lb_buffer *lb_reader_free_buf(struct lb_fh *fh, u32 bytes)
 {
 	struct lb_buffer *buf;
+	struct vb2_buffer *vb;
 
 	if (list_empty(&fh->queued))
 		return NULL;
 	buf = list_first_entry(&fh->queued, struct lb_buffer, list);
-	if (!vb2_plane_vaddr(&buf->vb.vb2_buf, 0) ||
-	    bytes > vb2_plane_size(&buf->vb.vb2_buf, 0))
+	vb = &buf->vb.vb2_buf;
+	if (bytes > vb2_plane_size(vb, 0) ||
+	    (!lb_fmap_shares(vb) && !vb2_plane_vaddr(vb, 0)))
 		return NULL;
 	return buf;
 }
 
 /*
- * The newest frame (dev->store_seq), copied from @src into @buf (NULL: it
- * is there already), to @fh.
+ * The newest frame (the store's) to @fh in @buf: shown by reference, or
+ * copied unless @copied says it is there already. Called with the lock.
  */
 static void lb_reader_fill(struct lb_dev *dev, struct lb_fh *fh,
-			   struct lb_buffer *buf, const void *src, u32 bytes)
+			   struct lb_buffer *buf, bool copied)
 {
 	struct vb2_v4l2_buffer *vbuf = &buf->vb;
+	struct vb2_buffer *vb = &vbuf->vb2_buf;
+	struct lb_frame *f = dev->store;
 
+	lockdep_assert_held(&dev->lock);
 	list_del(&buf->list);
 	if (dev->store_seq > fh->last_seq + 1)
 		dev->frames_dropped += dev->store_seq - fh->last_seq - 1;
-	if (src)
-		memcpy(vb2_plane_vaddr(&vbuf->vb2_buf, 0), src, bytes);
-	vb2_set_plane_payload(&vbuf->vb2_buf, 0, bytes);
-	vbuf->vb2_buf.timestamp = dev->store_ts;
+	if (lb_fmap_shares(vb))
+		lb_fmap_show(vb, f);
+	else if (!copied)
+		memcpy(vb2_plane_vaddr(vb, 0), f->vaddr, f->bytes);
+	vb2_set_plane_payload(vb, 0, f->bytes);
+	vb->timestamp = dev->store_ts;
 	vbuf->sequence = (u32)(dev->store_seq - fh->seq_base);
 	vbuf->field = V4L2_FIELD_NONE;
 	fh->last_seq = dev->store_seq;
 	dev->frames_delivered++;
-	vb2_buffer_done(&vbuf->vb2_buf, VB2_BUF_STATE_DONE);
+	vb2_buffer_done(vb, VB2_BUF_STATE_DONE);
 }
 
 /* After a format change: an empty buffer flagged LAST. */
@@ -228,15 +276,16 @@ void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh)
 {
 	struct lb_buffer *buf;
 
+	lockdep_assert_held(&dev->lock);
 	if (fh->source_changed) {
 		lb_reader_send_last(fh);
 		return;
 	}
-	if (!dev->store_valid || dev->store_seq <= fh->last_seq)
+	if (!dev->store || dev->store_seq <= fh->last_seq)
 		return;
-	buf = lb_reader_free_buf(fh, dev->store_bytes);
+	buf = lb_reader_free_buf(fh, dev->store->bytes);
 	if (buf)
-		lb_reader_fill(dev, fh, buf, dev->store, dev->store_bytes);
+		lb_reader_fill(dev, fh, buf, false);
 }
 
 /* The store's frame to every streaming reader with a buffer queued. */
@@ -244,65 +293,23 @@ void lb_readers_deliver_all(struct lb_dev *dev)
 {
 	struct lb_fh *fh;
 
+	lockdep_assert_held(&dev->lock);
 	list_for_each_entry(fh, &dev->readers, reader_entry)
 		if (vb2_start_streaming_called(&fh->cap_q))
 			lb_reader_deliver(dev, fh);
 }
 
 /*
- * A new frame, already counted in dev->store_seq but not in the store:
- * copy it from @src (the writer's buffer) straight into every streaming
- * reader's oldest queued buffer. Returns true if a streaming reader had no
- * buffer for it: then the caller keeps it in the store, for that reader's
- * next QBUF. Called with the lock.
- */
-bool lb_readers_deliver_frame(struct lb_dev *dev, const void *src, u32 bytes)
-{
-	struct lb_buffer *buf;
-	struct lb_fh *fh;
-	bool missed = false;
-
-	list_for_each_entry(fh, &dev->readers, reader_entry) {
-		if (!vb2_start_streaming_called(&fh->cap_q))
-			continue;
-		if (fh->source_changed) {
-			lb_reader_send_last(fh);
-			continue;
-		}
-		buf = lb_reader_free_buf(fh, bytes);
-		if (buf)
-			lb_reader_fill(dev, fh, buf, src, bytes);
-		else
-			missed = true;
-	}
-	return missed;
-}
-
-/*
- * Did a streaming reader miss the newest frame (no buffer was free for it)?
- * Then it belongs in the store, for that reader's next QBUF. Called with
- * the lock.
- */
-bool lb_readers_missed(struct lb_dev *dev)
-{
-	struct lb_fh *fh;
-
-	list_for_each_entry(fh, &dev->readers, reader_entry)
-		if (vb2_start_streaming_called(&fh->cap_q) &&
-		    !fh->source_changed && fh->last_seq < dev->store_seq)
-			return true;
-	return false;
-}
-
-/*
- * write() frames: copied from user memory straight into the readers'
- * buffers, without the lock, so that the readers' own calls (QBUF, DQBUF,
- * poll, read) are not held up by the writer's copies, nor the writer by
- * theirs.
+ * write() frames: copied from user memory into a new frame without the
+ * lock (writer.c), then, still without it, into the buffers of readers
+ * that cannot show the frame by reference (read(), USERPTR, DMABUF,
+ * exported buffers), so that the readers' own calls (QBUF, DQBUF, poll,
+ * read) are not held up by the writer's copies, nor the writer by theirs.
+ * Readers whose buffers share frames get it by reference afterwards.
  *
- * Step 1, with the lock: take every streaming reader's oldest queued buffer
- * that can hold @bytes off its queue, onto its ->copying list. Returns how
- * many (*@out: kfree() it), or -ENOMEM.
+ * Step 1, with the lock: take the oldest queued buffer that can hold @bytes
+ * of every streaming reader that needs a copy off its queue, onto its
+ * ->copying list. Returns how many (*@out: kfree() it), or -ENOMEM.
  */
 int lb_readers_copy_begin(struct lb_dev *dev, u32 bytes, struct lb_copy **out)
 {
@@ -311,6 +318,7 @@ int lb_readers_copy_begin(struct lb_dev *dev, u32 bytes, struct lb_copy **out)
 	struct lb_fh *fh;
 	int n = 0;
 
+	lockdep_assert_held(&dev->lock);
 	*out = NULL;
 	if (!dev->nr_streaming)
 		return 0;
@@ -322,7 +330,7 @@ int lb_readers_copy_begin(struct lb_dev *dev, u32 bytes, struct lb_copy **out)
 		    fh->source_changed || n == dev->nr_streaming)
 			continue;
 		buf = lb_reader_free_buf(fh, bytes);
-		if (!buf)
+		if (!buf || lb_fmap_shares(&buf->vb.vb2_buf))
 			continue;
 		list_move_tail(&buf->list, &fh->copying);
 		atomic_inc(&fh->copies);
@@ -338,38 +346,38 @@ int lb_readers_copy_begin(struct lb_dev *dev, u32 bytes, struct lb_copy **out)
 }
 
 /*
- * Step 2, without the lock: the copies. A reader that stops streaming
- * meanwhile waits for its copy to end, so its buffer stays; once a copy
- * is counted done, its reader may be gone: not touched again here.
- * Returns 0 or -EFAULT.
+ * Step 2, without the lock: the copies from @src, the new frame (NULL if
+ * the writer's memory failed: no copy). A reader that stops streaming
+ * meanwhile waits for its copy to end, so its buffer stays; once a copy is
+ * counted done, its reader may be gone: not touched again here.
  */
-int lb_readers_copy_user(struct lb_dev *dev, struct lb_copy *c, int n,
-			 const void __user *src, u32 bytes)
+void lb_readers_copy(struct lb_dev *dev, struct lb_copy *c, int n,
+		     const void *src, u32 bytes)
 {
-	int i, ret = 0;
+	int i;
 
 	for (i = 0; i < n; i++) {
-		if (!ret && copy_from_user(c[i].vaddr, src, bytes))
-			ret = -EFAULT;
+		if (src)
+			memcpy(c[i].vaddr, src, bytes);
 		atomic_dec(&c[i].fh->copies);
 		wake_up_all(&dev->copy_wq);
 	}
-	return ret;
 }
 
 /*
  * Step 3, with the lock: the buffers go to their readers, the frame being
- * dev->store_seq, published by the caller; or back to the head of their
+ * the store's, published by the caller; or back to the head of their
  * queues if the copy failed (@copied false) or the format changed under
  * them. A reader that stopped streaming meanwhile has had its buffer back
  * already (with an error, from lb_cap_return_all()): its stream id tells.
  */
 void lb_readers_copy_end(struct lb_dev *dev, struct lb_copy *c, int n,
-			 bool copied, u32 bytes)
+			 bool copied)
 {
 	struct lb_fh *fh;
 	int i;
 
+	lockdep_assert_held(&dev->lock);
 	for (i = 0; i < n; i++) {
 		list_for_each_entry(fh, &dev->readers, reader_entry)
 			if (fh == c[i].fh && fh->stream_id == c[i].stream_id)
@@ -377,7 +385,7 @@ void lb_readers_copy_end(struct lb_dev *dev, struct lb_copy *c, int n,
 		if (list_entry_is_head(fh, &dev->readers, reader_entry))
 			continue;
 		if (copied && !fh->source_changed) {
-			lb_reader_fill(dev, fh, c[i].buf, NULL, bytes);
+			lb_reader_fill(dev, fh, c[i].buf, true);
 			continue;
 		}
 		list_move(&c[i].buf->list, &fh->queued);

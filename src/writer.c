@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The writer side: the device's output queue and its single owner. */
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <media/v4l2-event.h>
 #include <media/videobuf2-vmalloc.h>
@@ -50,14 +51,15 @@ static int lb_out_buf_prepare(struct vb2_buffer *vb)
 }
 
 /*
- * A new frame from the writer, with timestamp @ts (0 if none): account for
- * it and make it the newest frame, dev->store_seq; the store does not hold
- * it (yet). Called with the lock.
+ * A new frame from the writer, @f, with timestamp @ts (0 if none): account
+ * for it, make it the store's and give it to every reader with a buffer
+ * queued. Called with the lock.
  */
-static void lb_writer_publish(struct lb_dev *dev, u64 ts)
+static void lb_writer_publish(struct lb_dev *dev, struct lb_frame *f, u64 ts)
 {
 	u64 now = ktime_get_ns();
 
+	lockdep_assert_held(&dev->lock);
 	/*
 	 * Readers' queues are CLOCK_MONOTONIC and their timestamps must rise:
 	 * the writer's timestamp passes through when it is a monotonic time
@@ -66,8 +68,8 @@ static void lb_writer_publish(struct lb_dev *dev, u64 ts)
 	 */
 	if (!ts || ts > now || ts <= dev->store_ts)
 		ts = now;
+	lb_store_set(dev, f);
 	lb_store_publish(dev, ts);
-	dev->store_valid = false;
 	dev->frames_written++;
 	dev->last_write_ns = now;
 	dev->timeout_active = false;
@@ -78,29 +80,32 @@ static void lb_writer_publish(struct lb_dev *dev, u64 ts)
 }
 
 /*
- * A buffer from the writer: copied straight into every streaming reader's
- * oldest queued buffer, into the store only when a reader had no buffer
- * for it or sustain_framerate may repeat it; and straight back.
+ * A buffer from the writer: copied into a new frame, which every reader
+ * then gets by reference or as a copy; the buffer goes straight back.
  */
 static void lb_out_buf_queue(struct vb2_buffer *vb)
 {
 	struct vb2_v4l2_buffer *vbuf = to_vb2_v4l2_buffer(vb);
 	struct lb_dev *dev = vb2_get_drv_priv(vb->vb2_queue);
 	void *vaddr = vb2_plane_vaddr(vb, 0);
+	struct lb_frame *f;
 	u32 bytes;
 
 	vbuf->sequence = dev->out_seq++;
 	vbuf->field = V4L2_FIELD_NONE;
-	if (!vaddr) {
+	bytes = min_t(u32, vb2_get_plane_payload(vb, 0), dev->pix.sizeimage);
+	f = vaddr ? lb_frame_alloc(dev->pix.sizeimage) : NULL;
+	if (!f) {
+		lb_dbg(dev, 1, "no memory for a frame of %u bytes: frame dropped\n",
+		       dev->pix.sizeimage);
 		vb2_buffer_done(vb, VB2_BUF_STATE_ERROR);
 		return;
 	}
-	bytes = min_t(u32, vb2_get_plane_payload(vb, 0), dev->pix.sizeimage);
-	lb_writer_publish(dev, vb->timestamp);
-	if ((lb_readers_deliver_frame(dev, vaddr, bytes) || dev->sustain) &&
-	    lb_store_copy(dev, vaddr, bytes))
-		lb_dbg(dev, 1, "no memory for the frame store: readers without a free buffer miss frame %llu\n",
-		       dev->store_seq);
+	memcpy(f->vaddr, vaddr, bytes);
+	lb_frame_seal(f, bytes);
+	lb_writer_publish(dev, f, vb->timestamp);
+	lb_frame_put(f);
+	lb_readers_deliver_all(dev);
 	vb2_buffer_done(vb, VB2_BUF_STATE_DONE);
 }
 
@@ -108,41 +113,44 @@ static void lb_out_buf_queue(struct vb2_buffer *vb)
  * write() of one whole frame (always, for a compressed format: each call is
  * one frame of its own size; vb2's write emulation loses the size of such
  * frames on 6.1, taking bytesused from the never-queued v4l2 buffer).
- * Copied from user memory straight into the readers' buffers, without the
- * lock (reader.c); then into the store, when a reader had no buffer free or
- * sustain_framerate may repeat it. Called with the lock, which it drops for
- * the copies.
+ * Without the lock: one copy from user memory into a new frame, and from
+ * there into the buffers of readers that need a copy (reader.c); readers
+ * whose buffers share frames get it by reference. Called with the lock,
+ * which it drops for the copies.
  */
 ssize_t lb_writer_write_frame(struct lb_dev *dev, const char __user *buf,
 			      size_t count)
 {
+	struct lb_frame *f;
 	struct lb_copy *c;
-	int n, ret;
+	int n, ret = 0;
 
+	lockdep_assert_held(&dev->lock);
 	if (!count || count > dev->pix.sizeimage)
 		return -EINVAL;
+	f = lb_frame_alloc(dev->pix.sizeimage);
+	if (!f)
+		return -ENOMEM;
 	n = lb_readers_copy_begin(dev, count, &c);
-	if (n < 0)
+	if (n < 0) {
+		lb_frame_put(f);
 		return n;
-	ret = 0;
-	if (n) {
-		mutex_unlock(&dev->lock);
-		ret = lb_readers_copy_user(dev, c, n, buf, count);
-		mutex_lock(&dev->lock);
 	}
+	mutex_unlock(&dev->lock);
+	if (copy_from_user(f->vaddr, buf, count))
+		ret = -EFAULT;
+	else
+		lb_frame_seal(f, count);
+	lb_readers_copy(dev, c, n, ret ? NULL : f->vaddr, count);
+	mutex_lock(&dev->lock);
 	if (!ret)
-		lb_writer_publish(dev, 0);
-	lb_readers_copy_end(dev, c, n, !ret, count);
+		lb_writer_publish(dev, f, 0);
+	lb_frame_put(f);
+	lb_readers_copy_end(dev, c, n, !ret);
 	kfree(c);
 	if (ret)
 		return ret;
-	if (lb_readers_missed(dev) || dev->sustain) {
-		if (lb_store_copy_user(dev, buf, count))
-			lb_dbg(dev, 1, "frame %llu not in the store: readers without a free buffer miss it\n",
-			       dev->store_seq);
-		else
-			lb_readers_deliver_all(dev);
-	}
+	lb_readers_deliver_all(dev);
 	return count;
 }
 
@@ -237,7 +245,8 @@ int lb_writer_set_format(struct lb_dev *dev, struct v4l2_pix_format *pix)
 	dev->fmt = fmt;
 	dev->pix = *pix;
 	if (changed) {
-		dev->store_valid = false;
+		lb_store_set(dev, NULL);
+		lb_timeout_image_format_changed(dev);
 		lb_readers_source_change(dev);
 	}
 	return 0;

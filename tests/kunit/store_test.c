@@ -1,18 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
-/* KUnit tests of the frame store (src/store.c), compiled into this test module. */
+/*
+ * KUnit tests of frames and the store (src/frame.c, src/store.c), compiled
+ * into this test module.
+ */
 #include <kunit/test.h>
 #include <linux/vmalloc.h>
-/* the file under test, found through -I (Kbuild): a copy of src/ next to this directory */
+/* the files under test, found through -I (Kbuild): a copy of src/ next to this directory */
+#include "frame.c"
 #include "store.c"
 
-/* a device with nothing but a format: the store touches nothing else */
+/* a device with nothing but a format and its lock, held: the store touches nothing else */
 static struct lb_dev *store_dev(struct kunit *test, u32 sizeimage)
 {
 	struct lb_dev *dev = kunit_kzalloc(test, sizeof(*dev), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, dev);
 	dev->pix.sizeimage = sizeimage;
+	mutex_init(&dev->lock);
+	mutex_lock(&dev->lock);
 	return dev;
+}
+
+static void store_dev_done(struct lb_dev *dev)
+{
+	lb_store_set(dev, NULL);
+	mutex_unlock(&dev->lock);
+	mutex_destroy(&dev->lock);
 }
 
 static u8 *pattern(struct kunit *test, size_t n, u8 seed)
@@ -26,18 +39,66 @@ static u8 *pattern(struct kunit *test, size_t n, u8 seed)
 	return p;
 }
 
+static unsigned int refs(struct lb_frame *f)
+{
+	return kref_read(&f->ref);
+}
+
+static void frame_whole_pages_zero_tail(struct kunit *test)
+{
+	struct lb_frame *f = lb_frame_alloc(5000);
+	u8 *p;
+	size_t i, bad = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	KUNIT_EXPECT_EQ(test, f->size, (size_t)2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, refs(f), 1u);
+	memset(f->vaddr, 0xee, f->size);
+	lb_frame_seal(f, 100);
+	KUNIT_EXPECT_EQ(test, f->bytes, 100u);
+	p = f->vaddr;
+	for (i = 0; i < f->size; i++)
+		bad += p[i] != (i < 100 ? 0xee : 0);
+	KUNIT_EXPECT_EQ(test, bad, (size_t)0);
+	/* more bytes than there is room for: the whole frame */
+	lb_frame_seal(f, 1 << 20);
+	KUNIT_EXPECT_EQ(test, f->bytes, (u32)f->size);
+	lb_frame_put(f);
+}
+
+static void frame_rejects_empty(struct kunit *test)
+{
+	KUNIT_EXPECT_NULL(test, lb_frame_alloc(0));
+	lb_frame_put(NULL);	/* a no-op */
+}
+
+static void frame_references(struct kunit *test)
+{
+	struct lb_frame *f = lb_frame_alloc(10);
+	long live;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	live = atomic_long_read(&lb_frames_live);
+	KUNIT_EXPECT_PTR_EQ(test, lb_frame_get(f), f);
+	KUNIT_EXPECT_EQ(test, refs(f), 2u);
+	lb_frame_put(f);
+	KUNIT_EXPECT_EQ(test, refs(f), 1u);
+	lb_frame_put(f);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_live), live - 1);
+}
+
 static void store_copy_keeps_unpublished(struct kunit *test)
 {
 	struct lb_dev *dev = store_dev(test, 100);
 	u8 *src = pattern(test, 100, 1);
 
 	KUNIT_ASSERT_EQ(test, lb_store_copy(dev, src, 100), 0);
-	KUNIT_EXPECT_TRUE(test, dev->store_valid);
-	KUNIT_EXPECT_EQ(test, dev->store_bytes, 100u);
-	KUNIT_EXPECT_GE(test, dev->store_size, (size_t)100);
-	KUNIT_EXPECT_EQ(test, memcmp(dev->store, src, 100), 0);
+	KUNIT_ASSERT_NOT_NULL(test, dev->store);
+	KUNIT_EXPECT_EQ(test, dev->store->bytes, 100u);
+	KUNIT_EXPECT_EQ(test, refs(dev->store), 1u);	/* the store's own */
+	KUNIT_EXPECT_EQ(test, memcmp(dev->store->vaddr, src, 100), 0);
 	KUNIT_EXPECT_EQ(test, dev->store_seq, 0ull);	/* copied, not published */
-	lb_store_free(dev);
+	store_dev_done(dev);
 }
 
 static void store_copy_clamps_to_format(struct kunit *test)
@@ -46,108 +107,66 @@ static void store_copy_clamps_to_format(struct kunit *test)
 	u8 *src = pattern(test, 256, 3);
 
 	KUNIT_ASSERT_EQ(test, lb_store_copy(dev, src, 256), 0);
-	KUNIT_EXPECT_EQ(test, dev->store_bytes, 64u);
-	KUNIT_EXPECT_EQ(test, memcmp(dev->store, src, 64), 0);
-	/* a short frame keeps its own length */
+	KUNIT_EXPECT_EQ(test, dev->store->bytes, 64u);
+	KUNIT_EXPECT_EQ(test, memcmp(dev->store->vaddr, src, 64), 0);
+	/* a short frame keeps its own length, in a frame of its own */
 	KUNIT_ASSERT_EQ(test, lb_store_copy(dev, src + 1, 10), 0);
-	KUNIT_EXPECT_EQ(test, dev->store_bytes, 10u);
-	KUNIT_EXPECT_EQ(test, memcmp(dev->store, src + 1, 10), 0);
-	lb_store_free(dev);
+	KUNIT_EXPECT_EQ(test, dev->store->bytes, 10u);
+	KUNIT_EXPECT_EQ(test, memcmp(dev->store->vaddr, src + 1, 10), 0);
+	store_dev_done(dev);
 }
 
-static void store_grows_and_keeps_buffer(struct kunit *test)
+static void store_set_holds_one_reference(struct kunit *test)
 {
-	struct lb_dev *dev = store_dev(test, 100);
-	u8 *src = pattern(test, 4000, 5);
-	void *first;
+	struct lb_dev *dev = store_dev(test, 32);
+	struct lb_frame *a = lb_frame_alloc(32), *b = lb_frame_alloc(32);
 
-	KUNIT_ASSERT_EQ(test, lb_store_copy(dev, src, 100), 0);
-	first = dev->store;
-	/* a smaller format reuses the buffer */
-	dev->pix.sizeimage = 50;
-	KUNIT_ASSERT_EQ(test, lb_store_copy(dev, src, 50), 0);
-	KUNIT_EXPECT_PTR_EQ(test, dev->store, first);
-	KUNIT_EXPECT_EQ(test, dev->store_bytes, 50u);
-	/* a larger one gets a buffer big enough for the whole frame */
-	dev->pix.sizeimage = 4000;
-	KUNIT_ASSERT_EQ(test, lb_store_copy(dev, src, 4000), 0);
-	KUNIT_EXPECT_GE(test, dev->store_size, (size_t)4000);
-	KUNIT_EXPECT_EQ(test, dev->store_bytes, 4000u);
-	KUNIT_EXPECT_EQ(test, memcmp(dev->store, src, 4000), 0);
-	lb_store_free(dev);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	lb_store_set(dev, a);
+	KUNIT_EXPECT_EQ(test, refs(a), 2u);
+	lb_store_set(dev, a);	/* the same frame again: still one */
+	KUNIT_EXPECT_EQ(test, refs(a), 2u);
+	lb_store_set(dev, b);
+	KUNIT_EXPECT_EQ(test, refs(a), 1u);
+	KUNIT_EXPECT_EQ(test, refs(b), 2u);
+	lb_store_set(dev, NULL);
+	KUNIT_EXPECT_NULL(test, dev->store);
+	KUNIT_EXPECT_EQ(test, refs(b), 1u);
+	lb_frame_put(a);
+	lb_frame_put(b);
+	store_dev_done(dev);
 }
 
-static void store_put_publishes(struct kunit *test)
+static void store_publish_repeats(struct kunit *test)
 {
 	struct lb_dev *dev = store_dev(test, 32);
 	u8 *src = pattern(test, 32, 9);
+	struct lb_frame *f;
 
-	KUNIT_ASSERT_EQ(test, lb_store_put(dev, src, 32, 1234), 0);
+	KUNIT_ASSERT_EQ(test, lb_store_copy(dev, src, 32), 0);
+	f = dev->store;
+	lb_store_publish(dev, 1234);
 	KUNIT_EXPECT_EQ(test, dev->store_seq, 1ull);
 	KUNIT_EXPECT_EQ(test, dev->store_ts, 1234ull);
 	KUNIT_EXPECT_NE(test, dev->last_publish_ns, 0ull);
-	/* publishing again (a repeated frame) is a new sequence number */
+	/* publishing again (a repeated frame) is a new sequence number, same frame */
 	lb_store_publish(dev, 5678);
 	KUNIT_EXPECT_EQ(test, dev->store_seq, 2ull);
 	KUNIT_EXPECT_EQ(test, dev->store_ts, 5678ull);
-	KUNIT_EXPECT_EQ(test, memcmp(dev->store, src, 32), 0);
-	lb_store_free(dev);
-}
-
-static void store_fill_whole_frame(struct kunit *test)
-{
-	struct lb_dev *dev = store_dev(test, 300);
-	u8 *src = pattern(test, 300, 11);
-	u32 i, bad = 0;
-
-	KUNIT_ASSERT_EQ(test, lb_store_copy(dev, src, 20), 0);
-	KUNIT_ASSERT_EQ(test, lb_store_fill(dev, 0x80, 7), 0);
-	KUNIT_EXPECT_EQ(test, dev->store_bytes, 300u);
-	for (i = 0; i < 300; i++)
-		bad += ((u8 *)dev->store)[i] != 0x80;
-	KUNIT_EXPECT_EQ(test, bad, 0u);
-	KUNIT_EXPECT_EQ(test, dev->store_seq, 1ull);
-	KUNIT_EXPECT_TRUE(test, dev->store_valid);
-	lb_store_free(dev);
-}
-
-static void store_rejects_null(struct kunit *test)
-{
-	struct lb_dev *dev = store_dev(test, 16);
-
-	KUNIT_EXPECT_EQ(test, lb_store_copy(dev, NULL, 16), -EINVAL);
-	KUNIT_EXPECT_FALSE(test, dev->store_valid);
-	KUNIT_EXPECT_EQ(test, dev->store_seq, 0ull);
-	KUNIT_EXPECT_EQ(test, lb_store_put(dev, NULL, 16, 1), -EINVAL);
-	KUNIT_EXPECT_EQ(test, dev->store_seq, 0ull);
-	lb_store_free(dev);
-}
-
-static void store_free_twice(struct kunit *test)
-{
-	struct lb_dev *dev = store_dev(test, 16);
-	u8 *src = pattern(test, 16, 13);
-
-	KUNIT_ASSERT_EQ(test, lb_store_copy(dev, src, 16), 0);
-	lb_store_free(dev);
-	KUNIT_EXPECT_NULL(test, dev->store);
-	KUNIT_EXPECT_EQ(test, dev->store_size, (size_t)0);
-	KUNIT_EXPECT_FALSE(test, dev->store_valid);
-	lb_store_free(dev);
-	/* and the store comes back on the next frame */
-	KUNIT_ASSERT_EQ(test, lb_store_copy(dev, src, 16), 0);
-	KUNIT_EXPECT_EQ(test, memcmp(dev->store, src, 16), 0);
-	lb_store_free(dev);
+	KUNIT_EXPECT_PTR_EQ(test, dev->store, f);
+	KUNIT_EXPECT_EQ(test, memcmp(dev->store->vaddr, src, 32), 0);
+	store_dev_done(dev);
 }
 
 static struct kunit_case lb_store_cases[] = {
+	KUNIT_CASE(frame_whole_pages_zero_tail),
+	KUNIT_CASE(frame_rejects_empty),
+	KUNIT_CASE(frame_references),
 	KUNIT_CASE(store_copy_keeps_unpublished),
 	KUNIT_CASE(store_copy_clamps_to_format),
-	KUNIT_CASE(store_grows_and_keeps_buffer),
-	KUNIT_CASE(store_put_publishes),
-	KUNIT_CASE(store_fill_whole_frame),
-	KUNIT_CASE(store_rejects_null),
-	KUNIT_CASE(store_free_twice),
+	KUNIT_CASE(store_set_holds_one_reference),
+	KUNIT_CASE(store_publish_repeats),
 	{}
 };
 
@@ -157,5 +176,5 @@ static struct kunit_suite lb_store_suite = {
 };
 kunit_test_suite(lb_store_suite);
 
-MODULE_DESCRIPTION("KUnit tests of the v4l2loopback frame store");
+MODULE_DESCRIPTION("KUnit tests of v4l2loopback frames and the store");
 MODULE_LICENSE("GPL");

@@ -39,12 +39,20 @@
 //                             the first half of them readable, none: none
 //                             (the rest is a PROT_NONE mapping: EFAULT)
 //   sleep-ms N                ok
+//   mmap INDEX                ok: maps capture buffer INDEX read-write (kept
+//                             until munmap or the end, also after close)
+//   check INDEX               ok seq=S: the mapping holds a whole lb-writer
+//                             frame of the last DQBUF's bytesused; EBADMSG
+//   scribble INDEX            ok: writes 0xA5 over all of the mapping
+//   munmap INDEX              ok
+//   close                     ok: closes the fd (later ioctls get EBADF)
 // -v adds detail to some lines (bytesperline, capability names) and prints
 // the full error message of failed commands on stderr.
 #include <charconv>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -87,7 +95,8 @@ constexpr Spec kSpecs[] = {
 	{"s_input", 1, 1},   {"g_output", 0, 0},     {"s_output", 1, 1},   {"enum_input", 0, 0},
 	{"enum_output", 0, 0}, {"subscribe", 1, 2},  {"dqevent", 0, 1},    {"sleep-ms", 1, 1},
 	{"g_priority", 0, 0}, {"s_priority", 1, 1},
-	{"poll", 1, 2},	     {"write", 1, 2},
+	{"poll", 1, 2},	     {"write", 1, 2},	     {"mmap", 1, 1},	   {"check", 1, 1},
+	{"scribble", 1, 1},  {"munmap", 1, 1},	     {"close", 0, 0},
 };
 
 constexpr const char *kUsage =
@@ -97,7 +106,8 @@ constexpr const char *kUsage =
 	"  dqbuf T [MS], streamon T, streamoff T, g_parm T, s_parm T FPS, g_ctrl C,\n"
 	"  s_ctrl C V, g_input, s_input N, g_output, s_output N, enum_input,\n"
 	"  enum_output, subscribe EVENT [ID], dqevent [MS], poll in|out|pri [MS],\n"
-	"  g_priority, s_priority N, write N [ok|half|none], sleep-ms N\n"
+	"  g_priority, s_priority N, write N [ok|half|none], sleep-ms N,\n"
+	"  mmap I, check I, scribble I, munmap I, close\n"
 	"  (T = capture|output)\n";
 
 std::set<int> parse_expect(std::string_view v)
@@ -326,9 +336,46 @@ private:
 		return Status::success();
 	}
 
+	// mmap/check/scribble/munmap INDEX of a capture buffer; close
+	Status mapping_cmd(const Cmd &c, std::string &out)
+	{
+		const std::string &n = c.name;
+		if (n == "close") {
+			dev_ = Device();
+			return Status::success();
+		}
+		const uint32_t i = parse_num<uint32_t>(c.args[0], "index");
+		if (n == "mmap") {
+			v4l2_buffer b;
+			Status s = dev_.querybuf(V4L2_BUF_TYPE_VIDEO_CAPTURE, V4L2_MEMORY_MMAP, i, b);
+			if (!s)
+				return s;
+			return Mapping::map(dev_.fd(), b.length, PROT_READ | PROT_WRITE, b.m.offset,
+					    maps_[i], "capture buffer " + std::to_string(i));
+		}
+		auto m = maps_.find(i);
+		if (m == maps_.end() || !m->second)
+			return bad(n + ": buffer " + std::to_string(i) + " is not mapped");
+		if (n == "munmap") {
+			maps_.erase(m);
+			return Status::success();
+		}
+		if (n == "scribble") {
+			std::memset(m->second.data(), 0xA5, m->second.size());
+			return Status::success();
+		}
+		const Check k = verify(m->second.data(), bytesused_[i], 0);
+		if (!k.ok)
+			return Status::fail(EBADMSG, "check " + std::to_string(i) + ": " + k.why);
+		out = "ok seq=" + std::to_string(k.seq);
+		return Status::success();
+	}
+
 	Status exec(const Cmd &c, std::string &out)
 	{
 		const std::string &n = c.name;
+		if (n == "mmap" || n == "check" || n == "scribble" || n == "munmap" || n == "close")
+			return mapping_cmd(c, out);
 		if (n == "sleep-ms") {
 			stop_.sleep_until(now_ns() + parse_num<uint64_t>(c.args[0], n) * 1000000ULL);
 			return Status::success();
@@ -552,6 +599,7 @@ private:
 				s = dev_.dqbuf(type, mem, b);
 			}
 			if (s) {
+				bytesused_[b.index] = b.bytesused;
 				char line[160];
 				std::snprintf(line, sizeof line,
 					      "ok index=%u sequence=%u bytesused=%u flags=0x%08x", b.index,
@@ -583,6 +631,8 @@ private:
 
 	const Options &o_;
 	StopSignal &stop_;
+	std::map<uint32_t, Mapping> maps_; // before dev_: unmapped after it closes
+	std::map<uint32_t, uint32_t> bytesused_;
 	Device dev_;
 	uint32_t memory_[2] = {V4L2_MEMORY_MMAP, V4L2_MEMORY_MMAP}; // capture, output
 };

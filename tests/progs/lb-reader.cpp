@@ -8,6 +8,8 @@
 //             [--allow-gaps] [--expect-first-seq S] [--expect-fmt YUYV:640x480]
 //             [--no-verify] [--restream N] [--allow-repeats] [--strict-ts]
 //             [--dump FILE] [--json]
+//             [--scribble] [--hold-ms H] [--map-twice] [--madvise] [--mlock]
+//             [--fork-check]
 //
 // Per frame: checksum and pattern (torn/corrupt), bytesused == sizeimage for
 // raw formats (<= sizeimage for compressed), the header's length == bytesused
@@ -27,6 +29,19 @@
 // any other duplicate, out-of-order or torn frame still fails.
 // --strict-ts (streaming I/O): buf.timestamp must increase strictly from
 // frame to frame (tserr=N counts the frames where it does not).
+// Mapping checks (--io mmap): --scribble maps the buffers writable and,
+// after each frame is checked, writes over every byte of the buffer (which
+// must read back) before QBUF: the frames after it must still be clean.
+// --hold-ms H keeps the first frame's buffer dequeued for H ms while the
+// other buffers stream on, then checks it still holds that frame, bit for
+// bit. --map-twice maps every buffer a second time: both mappings must show
+// the same bytes after each DQBUF (and a scribble through the second must
+// show in the first). --madvise calls madvise(MADV_DONTNEED) on each
+// dequeued buffer (0 or EINVAL accepted) and checks the frame again after
+// it. --mlock mlock()s every mapping (must succeed). --fork-check forks at
+// the third frame: the child checks that frame through the inherited
+// mapping. Summary extras: scribbled=N held=ok|fail twin=N madvise=RC
+// forked=ok|fail.
 // Stops after --count frames (0: no limit), after --timeout-ms (default 5000)
 // without a frame, or on SIGINT/SIGTERM.
 // Summary (one line on stdout, or a JSON object with --json):
@@ -42,6 +57,9 @@
 // a V4L2_EVENT_SOURCE_CHANGE came with a different format): prints
 // "reader: source changed".
 #include <cinttypes>
+#include <cstring>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -79,6 +97,12 @@ struct Options {
 	uint32_t restream = 0;
 	bool allow_repeats = false;
 	bool strict_ts = false;
+	bool scribble = false;
+	uint32_t hold_ms = 0;
+	bool map_twice = false;
+	bool madvise = false;
+	bool mlock = false;
+	bool fork_check = false;
 };
 
 constexpr const char *kUsage =
@@ -88,6 +112,8 @@ constexpr const char *kUsage =
 	"                 [--allow-gaps] [--expect-first-seq S]\n"
 	"                 [--expect-fmt FOURCC[:WxH]] [--no-verify] [--restream N]\n"
 	"                 [--dump FILE] [--json]\n"
+	"                 [--scribble] [--hold-ms H] [--map-twice] [--madvise] [--mlock]\n"
+	"                 [--fork-check]   (mapping checks, --io mmap; see the source)\n"
 	"  --no-verify: frames without lb-writer stamps; checks buf.sequence and sizes only\n"
 	"  --restream N: set up again after a source change, up to N times\n"
 	"  --allow-repeats: accept a frame identical to the one before (repeats=N)\n"
@@ -144,6 +170,18 @@ Options parse(int argc, char **argv)
 			o.allow_repeats = true;
 		} else if (a.flag("--strict-ts")) {
 			o.strict_ts = true;
+		} else if (a.flag("--scribble")) {
+			o.scribble = true;
+		} else if (a.is("--hold-ms")) {
+			o.hold_ms = a.num<uint32_t>();
+		} else if (a.flag("--map-twice")) {
+			o.map_twice = true;
+		} else if (a.flag("--madvise")) {
+			o.madvise = true;
+		} else if (a.flag("--mlock")) {
+			o.mlock = true;
+		} else if (a.flag("--fork-check")) {
+			o.fork_check = true;
 		} else if (a.is("--dump")) {
 			o.dump = a.value();
 		} else if (a.flag("--json")) {
@@ -162,6 +200,12 @@ Options parse(int argc, char **argv)
 		throw UsageError("--buffers must be > 0");
 	if (o.restream && o.io == Io::Read)
 		throw UsageError("--restream needs streaming I/O (mmap, userptr or dmabuf)");
+	if ((o.scribble || o.hold_ms || o.map_twice || o.madvise || o.mlock || o.fork_check) &&
+	    o.io != Io::Mmap)
+		throw UsageError("--scribble, --hold-ms, --map-twice, --madvise, --mlock and "
+				 "--fork-check need --io mmap");
+	if (o.hold_ms && o.buffers < 3)
+		throw UsageError("--hold-ms needs --buffers 3 or more (one is held)");
 	return o;
 }
 
@@ -300,6 +344,8 @@ private:
 			return;
 		}
 		const Check c = verify(data, bytesused, fmt_.fmt.pix.pixelformat);
+		last_ok_ = c.ok;
+		last_seq_ = c.seq;
 		if (!c.ok) {
 			if (c.fault == Fault::Length || c.fault == Fault::TooShort) {
 				if (!size_bad)
@@ -431,7 +477,8 @@ private:
 	void start_stream()
 	{
 		must(pool_.setup(dev_, kCapture, o_.io, o_.buffers, sizeimage_,
-				 o_.io == Io::Dmabuf ? &exporter_ : nullptr));
+				 o_.io == Io::Dmabuf ? &exporter_ : nullptr, o_.scribble));
+		setup_mapping_checks();
 		for (uint32_t i = 0; i < pool_.size(); i++)
 			must(pool_.queue(i));
 		must(dev_.streamon(kCapture));
@@ -464,10 +511,139 @@ private:
 		}
 	}
 
+	// --map-twice: a second mapping of every buffer; --mlock: lock them all.
+	void setup_mapping_checks()
+	{
+		twins_.clear();
+		for (uint32_t i = 0; i < pool_.size(); i++) {
+			BufferPool::Buffer &b = pool_.at(i);
+			if (o_.map_twice) {
+				v4l2_buffer qb;
+				must(dev_.querybuf(kCapture, V4L2_MEMORY_MMAP, i, qb));
+				Mapping m;
+				must(Mapping::map(dev_.fd(), b.length,
+						  PROT_READ | (o_.scribble ? PROT_WRITE : 0),
+						  qb.m.offset, m,
+						  o_.device + " buffer " + std::to_string(i) + " (twice)"));
+				twins_.push_back(std::move(m));
+			}
+			if (o_.mlock && ::mlock(b.data(), b.length) != 0) {
+				const int e = errno;
+				mapfail("mlock of buffer " + std::to_string(i) + ": " + errno_text(e));
+			}
+		}
+	}
+
+	void mapfail(const std::string &why)
+	{
+		mapfails_++;
+		problem(why);
+	}
+
+	// The mapping checks on a dequeued buffer whose frame was just checked;
+	// true if the buffer is now held (--hold-ms), not to be queued yet.
+	bool mapping_checks(const v4l2_buffer &vb)
+	{
+		BufferPool::Buffer &b = pool_.at(vb.index);
+		const std::string tag = "buffer " + std::to_string(vb.index) + ": ";
+		if (o_.map_twice) {
+			if (std::memcmp(b.data(), twins_.at(vb.index).data(), b.length) != 0)
+				mapfail(tag + "its two mappings differ");
+			else
+				twin_ok_++;
+		}
+		if (o_.madvise) {
+			const int r = ::madvise(b.data(), b.length, MADV_DONTNEED);
+			madvise_rc_ = r == 0 ? 0 : errno;
+			if (r != 0 && errno != EINVAL)
+				mapfail(tag + "madvise(MADV_DONTNEED): " + errno_text(errno));
+			const bool was_ok = last_ok_;
+			const uint64_t seq = last_seq_;
+			const Check c = verify(b.data(), vb.bytesused, fmt_.fmt.pix.pixelformat);
+			if (was_ok && (!c.ok || c.seq != seq))
+				mapfail(tag + "frame changed after madvise(MADV_DONTNEED): " + c.why);
+		}
+		if (o_.fork_check && frames_ == 3)
+			fork_check(vb);
+		if (o_.hold_ms && !held_ && !hold_done_) {
+			held_ = vb.index;
+			held_seq_ = last_seq_;
+			held_ok_ = last_ok_;
+			held_bytes_ = vb.bytesused;
+			held_since_ = now_ns();
+			return true;
+		}
+		if (o_.scribble)
+			scribble(vb.index);
+		return false;
+	}
+
+	// Writes over the whole buffer (through the second mapping if there is
+	// one) and checks the bytes read back, in both mappings.
+	void scribble(uint32_t i)
+	{
+		BufferPool::Buffer &b = pool_.at(i);
+		uint8_t *w = o_.map_twice ? twins_.at(i).data() : b.data();
+		const uint8_t v = static_cast<uint8_t>(0xA5 ^ scribbled_);
+		std::memset(w, v, b.length);
+		for (size_t off = 0; off < b.length; off += 4093)
+			if (b.data()[off] != v || w[off] != v) {
+				mapfail("buffer " + std::to_string(i) + ": a scribble at " +
+					std::to_string(off) + " does not read back");
+				break;
+			}
+		scribbled_++;
+	}
+
+	// The child checks the frame in buffer vb.index through the mapping it
+	// inherited, and exits 0 if it is whole and the same frame.
+	void fork_check(const v4l2_buffer &vb)
+	{
+		const uint8_t *data = pool_.at(vb.index).data();
+		const bool was_ok = last_ok_;
+		const uint64_t seq = last_seq_;
+		const uint32_t fourcc = fmt_.fmt.pix.pixelformat;
+		std::fflush(nullptr);
+		const pid_t pid = ::fork();
+		if (pid == 0) {
+			const Check c = verify(data, vb.bytesused, fourcc);
+			::_exit(was_ok && c.ok && c.seq == seq ? 0 : 1);
+		}
+		int st = 0;
+		if (pid < 0 || ::waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0) {
+			forked_ = -1;
+			mapfail("buffer " + std::to_string(vb.index) +
+				": the forked child did not see the frame through its mapping");
+		} else {
+			forked_ = 1;
+		}
+	}
+
+	// --hold-ms: after H ms the held buffer must still hold its frame.
+	void release_held()
+	{
+		if (!held_ || now_ns() - held_since_ < uint64_t{o_.hold_ms} * 1000000ULL)
+			return;
+		const uint32_t i = *held_;
+		const Check c = verify(pool_.at(i).data(), held_bytes_, fmt_.fmt.pix.pixelformat);
+		if (!held_ok_ || !c.ok || c.seq != held_seq_)
+			mapfail("buffer " + std::to_string(i) + " held " + std::to_string(o_.hold_ms) +
+				" ms: no longer frame " + std::to_string(held_seq_) + ": " + c.why);
+		else
+			held_good_ = true;
+		held_.reset();
+		hold_done_ = true;
+		if (o_.scribble)
+			scribble(i);
+		must(pool_.queue(i));
+	}
+
 	void stream_frames()
 	{
 		bool saw_last = false;
 		while (want_more() && !stop_.requested()) {
+			release_held();
 			short rev = 0;
 			if (!wait_frame(rev)) {
 				if (timed_out_ || stopped_ || source_changed_)
@@ -495,6 +671,8 @@ private:
 				must(pool_.cpu_begin(vb.index, false));
 				process(pool_.at(vb.index).data(), vb.bytesused, &vb);
 				must(pool_.cpu_end(vb.index, false));
+				if (!saw_last && mapping_checks(vb))
+					continue; // held: queued later
 				slow_down();
 			}
 			if (saw_last) {
@@ -551,6 +729,14 @@ private:
 			fails.push_back("first seq " +
 					(seqs_.empty() ? std::string("-") : std::to_string(seqs_.first())) +
 					" != expected " + std::to_string(*o_.expect_first_seq));
+		if (mapfails_)
+			fails.push_back("mapping checks failed: " + std::to_string(mapfails_));
+		if (o_.hold_ms && !held_good_)
+			fails.push_back("the held buffer was never checked after " +
+					std::to_string(o_.hold_ms) + " ms" +
+					(held_ ? " (still held at the end)" : ""));
+		if (o_.fork_check && forked_ != 1)
+			fails.push_back("no fork check ran (fewer than 3 frames?)");
 		for (const auto &f : fails)
 			std::fprintf(stderr, "reader: FAIL: %s\n", f.c_str());
 
@@ -586,7 +772,7 @@ private:
 				    " dups=%" PRIu64 " ooo=%" PRIu64 " torn=%" PRIu64
 				    " badsize=%" PRIu64 " lat_p50_us=%" PRId64 " lat_p99_us=%" PRId64
 				    " seqerr=%" PRIu64 " errflag=%" PRIu64
-				    " fmt=%s size=%ux%u sizeimage=%zu elapsed_ms=%" PRIu64 "%s%s%s result=%s\n",
+				    " fmt=%s size=%ux%u sizeimage=%zu elapsed_ms=%" PRIu64 "%s%s%s%s result=%s\n",
 				    io_name(o_.io), frames_, first.c_str(), last.c_str(), seqs_.gaps(),
 				    seqs_.duplicates(), seqs_.out_of_order(), torn_, badsize_, p50, p99,
 				    seqerr_, errflag_, fmt.c_str(), pix.width, pix.height, sizeimage_,
@@ -594,12 +780,28 @@ private:
 				    o_.restream ? (" restreams=" + std::to_string(restreams_)).c_str() : "",
 				    o_.allow_repeats ? (" repeats=" + std::to_string(repeats_)).c_str() : "",
 				    o_.strict_ts ? (" tserr=" + std::to_string(tserr_)).c_str() : "",
-				    ok ? "ok" : "fail");
+				    mapping_summary().c_str(), ok ? "ok" : "fail");
 		}
 		std::fflush(stdout);
 		if (source_changed_)
 			return 3;
 		return ok ? 0 : 1;
+	}
+
+	std::string mapping_summary() const
+	{
+		std::string r;
+		if (o_.scribble)
+			r += " scribbled=" + std::to_string(scribbled_);
+		if (o_.hold_ms)
+			r += std::string(" held=") + (held_good_ ? "ok" : "fail");
+		if (o_.map_twice)
+			r += " twin=" + std::to_string(twin_ok_);
+		if (o_.madvise)
+			r += " madvise=" + std::to_string(madvise_rc_);
+		if (o_.fork_check)
+			r += std::string(" forked=") + (forked_ == 1 ? "ok" : "fail");
+		return r;
 	}
 
 	const Options &o_;
@@ -625,6 +827,16 @@ private:
 	std::vector<int64_t> latencies_ns_;
 	std::vector<uint8_t> last_frame_;
 	int reports_ = 0;
+	// mapping checks
+	bool last_ok_ = false;
+	uint64_t last_seq_ = 0;
+	std::vector<Mapping> twins_; // before pool_ is released: declared after it
+	uint64_t mapfails_ = 0, scribbled_ = 0, twin_ok_ = 0;
+	int madvise_rc_ = -1, forked_ = 0;
+	std::optional<uint32_t> held_;
+	uint64_t held_seq_ = 0, held_since_ = 0;
+	size_t held_bytes_ = 0;
+	bool held_ok_ = false, held_good_ = false, hold_done_ = false;
 };
 
 } // namespace

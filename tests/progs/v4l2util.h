@@ -82,6 +82,7 @@ inline std::string errno_name(int e)
 		{ENOSYS, "ENOSYS"},	{ENODATA, "ENODATA"},	{ETIME, "ETIME"},
 		{ENOLINK, "ENOLINK"},	{EPROTO, "EPROTO"},	{EOVERFLOW, "EOVERFLOW"},
 		{EBADFD, "EBADFD"},	{EMSGSIZE, "EMSGSIZE"}, {ENOBUFS, "ENOBUFS"},
+		{EBADMSG, "EBADMSG"},
 		{EOPNOTSUPP, "EOPNOTSUPP"},			{ESHUTDOWN, "ESHUTDOWN"},
 		{ETIMEDOUT, "ETIMEDOUT"},			{EALREADY, "EALREADY"},
 		{EINPROGRESS, "EINPROGRESS"},			{ECANCELED, "ECANCELED"},
@@ -692,8 +693,9 @@ public:
 		uint8_t *data() const { return map.data(); }
 	};
 
+	// cap_writable: capture MMAP buffers mapped PROT_READ|PROT_WRITE too.
 	Status setup(const Device &dev, uint32_t type, Io io, uint32_t count, size_t sizeimage,
-		     const Device *exporter = nullptr)
+		     const Device *exporter = nullptr, bool cap_writable = false)
 	{
 		dev_ = &dev;
 		type_ = type;
@@ -701,7 +703,7 @@ public:
 		memory_ = io_memory(io);
 		bufs_.clear();
 		const bool out = type == V4L2_BUF_TYPE_VIDEO_OUTPUT;
-		const int prot = out ? PROT_READ | PROT_WRITE : PROT_READ;
+		const int prot = out || cap_writable ? PROT_READ | PROT_WRITE : PROT_READ;
 		uint32_t n = count;
 		if (Status s = dev.reqbufs(type, memory_, n); !s)
 			return s;

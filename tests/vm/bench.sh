@@ -15,7 +15,7 @@
 # LB_BENCH_PERF=1 (set on the host) = profile every row with `perf record -a -g`
 # (software clock: TCG has no PMU) into perf/DRIVER-ID.txt, the hottest symbols
 # with their callers. Profiling costs CPU: its numbers are not the table's.
-# timeout: 1400
+# timeout: 2400
 set -uo pipefail
 LB_ROOT=${LB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd -P)}
 # shellcheck source=lib.sh
@@ -75,6 +75,18 @@ for wio in write mmap; do
 	for rio in read mmap userptr dmabuf; do
 		[ "$wio $rio" = "write mmap" ] && continue
 		ROWS+=("YUYV 640x480 0 1 $wio $rio")
+	done
+done
+# 5. shared frames: 1, 3 and 8 MMAP readers at 1080p and 4K, written with write()
+# and through MMAP, paced and at full speed (rows not listed above)
+for size in 1920x1080 3840x2160; do
+	for fps in 0 30; do
+		for n in 1 3 8; do
+			for wio in write mmap; do
+				row="YUYV $size $fps $n $wio mmap"
+				[[ " ${ROWS[*]/%/|} " == *" $row|"* ]] || ROWS+=("$row")
+			done
+		done
 	done
 done
 

@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MMAP capture buffers that show frames instead of holding copies: the
+ * vb2 memory ops of a reader's MMAP buffers (struct lb_fmap).
+ *
+ * A buffer that shows a frame maps the frame's pages into the reader
+ * read-only, the whole window on the first fault (one fault per frame and
+ * mapping, not one per page). When the reader writes into its buffer, which
+ * V4L2 allows, the page it writes becomes a page of its own: a copy of the
+ * frame's page (copy-on-write, in pfn_mkwrite). Pages that show no frame
+ * (before the first frame, or past its end) are the reader's own, zeroed.
+ * When the buffer goes back to the driver (QBUF, lb_fmap_clear()) and when
+ * it gets a frame (lb_fmap_show()), every mapping of it is zapped, its own
+ * pages freed and the frame it showed released: the reader sees the next
+ * frame, never its old scribbles nor another reader's.
+ *
+ * A buffer that is exported (EXPBUF) or used by read() needs one kernel
+ * address for its whole life: it falls back to private memory, a vb2_vmalloc
+ * buffer (@vpriv) that frames are copied into, as in a plain vmalloc queue.
+ *
+ * Address space: every open file of a loopback node gets an address_space
+ * of its own (an anonymous inode of a small pseudo file system, set as the
+ * file's f_mapping at open), and every buffer a range of page offsets in it
+ * (@pgoff, from a module-wide counter), so that unmap_mapping_range() finds
+ * exactly the mappings of one buffer, in every process that maps it (dup,
+ * fork). The offsets only steer zapping: a mapping's faults are served by
+ * its own buffer (vm_private_data), so two buffers that ever shared an
+ * offset would at worst refault each other.
+ *
+ * Locking:
+ *  - @lock (a mutex per buffer) protects @frame, @own, @mapped, @mapping and
+ *    @vpriv. Taken in the fault handlers (under the mm's mmap or VMA lock)
+ *    and by lb_fmap_show()/lb_fmap_clear()/the private fallback (under the
+ *    device lock). Order: device lock -> @lock; mmap_lock -> @lock;
+ *    @lock -> i_mmap_rwsem (unmap_mapping_range()). Nothing takes the
+ *    device lock or an mmap_lock under @lock.
+ *  - PTEs to a frame's pages or to own pages exist only while @lock
+ *    holders see that frame or page in the buffer: they are inserted under
+ *    @lock, and every change of @frame or @own zaps them first, under @lock.
+ *    So freeing a frame or an own page after the zap never leaves a stale
+ *    mapping (the PTEs are raw pfn mappings, VM_PFNMAP: they hold no page
+ *    reference).
+ *
+ * Lifetime: @users counts vb2's reference (dropped by .put when vb2 frees
+ * the buffer) and one per VMA (vm_ops open/close). The last drop releases
+ * the frame, the own pages, the private memory and the buffer. A VMA keeps
+ * its file, so the file's address_space (released in lb_fmap_release())
+ * outlives every mapping in it.
+ */
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mount.h>
+#include <linux/mutex.h>
+#include <linux/pseudo_fs.h>
+#include <linux/refcount.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <media/videobuf2-core.h>
+#include <media/videobuf2-vmalloc.h>
+#include "compat.h"
+#include "frame.h"
+
+#define LB_FS_MAGIC 0x4c424653	/* "LBFS" */
+/* buffer offsets wrap here: far below the largest loff_t */
+#define LB_FMAP_PGOFF_MASK ((1UL << 40) - 1)
+
+/**
+ * struct lb_fmap - one MMAP capture buffer
+ * @users: vb2's reference and one per VMA
+ * @lock: see "Locking" above
+ * @dev: the device, for the private fallback's allocation
+ * @size: bytes, whole pages
+ * @npages: @size in pages
+ * @pgoff: first page offset of the buffer in its file's address_space
+ * @mapping: that address_space, once the buffer has been mapped [@lock]
+ * @frame: the frame shown, or NULL [@lock]
+ * @own: the reader's own pages, by page index, or NULL [@lock]
+ * @mapped: PTEs may exist since the last zap [@lock]
+ * @vpriv: private memory (vb2_vmalloc), once exported or used by read()
+ *         [@lock to set; then fixed]
+ * @kvaddr: its kernel address
+ */
+struct lb_fmap {
+	refcount_t users;
+	struct mutex lock;
+	struct device *dev;
+	unsigned long size;
+	unsigned long npages;
+	pgoff_t pgoff;
+	struct address_space *mapping;
+	struct lb_frame *frame;
+	struct page **own;
+	bool mapped;
+	void *vpriv;
+	void *kvaddr;
+};
+
+static struct vfsmount *lb_fmap_mnt;
+static atomic_long_t lb_fmap_next_pgoff;
+
+static int lb_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, LB_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+/* no .owner: the module unmounts it at exit, after the last file closed */
+static struct file_system_type lb_fs_type = {
+	.name = "v4l2loopback",
+	.init_fs_context = lb_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+int lb_fmap_init(void)
+{
+	const struct vb2_mem_ops *v = &vb2_vmalloc_memops;
+
+	lb_fmap_memops.get_userptr = v->get_userptr;
+	lb_fmap_memops.put_userptr = v->put_userptr;
+	lb_fmap_memops.attach_dmabuf = v->attach_dmabuf;
+	lb_fmap_memops.detach_dmabuf = v->detach_dmabuf;
+	lb_fmap_memops.map_dmabuf = v->map_dmabuf;
+	lb_fmap_memops.unmap_dmabuf = v->unmap_dmabuf;
+	lb_fmap_mnt = kern_mount(&lb_fs_type);
+	if (IS_ERR(lb_fmap_mnt))
+		return PTR_ERR(lb_fmap_mnt);
+	lb_frame_debugfs_init();
+	return 0;
+}
+
+void lb_fmap_exit(void)
+{
+	lb_frame_debugfs_exit();
+	kern_unmount(lb_fmap_mnt);
+}
+
+/* A new open file of a loopback node gets an address_space of its own. */
+int lb_fmap_open(struct file *file)
+{
+	struct inode *inode = alloc_anon_inode(lb_fmap_mnt->mnt_sb);
+
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	file->f_mapping = inode->i_mapping;
+	return 0;
+}
+
+/*
+ * The file's last reference is gone (no mapping of it is left), or its
+ * open failed: it gets its inode's address_space back.
+ */
+void lb_fmap_release(struct file *file)
+{
+	struct inode *inode = file->f_mapping->host;
+
+	file->f_mapping = file_inode(file)->i_mapping;
+	iput(inode);
+}
+
+/* Zap every mapping of pages [@first, @first + @n) of @m. */
+static void lb_fmap_zap(struct lb_fmap *m, unsigned long first,
+			unsigned long n)
+{
+	lockdep_assert_held(&m->lock);
+	if (m->mapping)
+		unmap_mapping_range(m->mapping,
+				    (loff_t)(m->pgoff + first) << PAGE_SHIFT,
+				    (loff_t)n << PAGE_SHIFT, 1);
+}
+
+/*
+ * Forget what the buffer shows: zap its mappings, free its own pages,
+ * release its frame. Called with @lock.
+ */
+static void lb_fmap_reset(struct lb_fmap *m)
+{
+	unsigned long i;
+
+	lockdep_assert_held(&m->lock);
+	if (m->mapped) {
+		lb_fmap_zap(m, 0, m->npages);
+		m->mapped = false;
+	}
+	if (m->own) {
+		for (i = 0; i < m->npages; i++)
+			if (m->own[i]) {
+				__free_page(m->own[i]);
+				atomic_long_dec(&lb_own_pages_live);
+			}
+		kvfree(m->own);
+		m->own = NULL;
+	}
+	lb_frame_put(m->frame);
+	m->frame = NULL;
+}
+
+static void lb_fmap_drop(struct lb_fmap *m)
+{
+	if (!refcount_dec_and_test(&m->users))
+		return;
+	mutex_lock(&m->lock);
+	/* every VMA held a reference: nothing maps the buffer any more */
+	m->mapped = false;
+	lb_fmap_reset(m);
+	mutex_unlock(&m->lock);
+	if (m->vpriv)
+		vb2_vmalloc_memops.put(m->vpriv);
+	mutex_destroy(&m->lock);
+	kfree(m);
+	atomic_long_dec(&lb_fmaps_live);
+}
+
+/* The frame's page @k, if the frame reaches that far. Called with @lock. */
+static struct page *lb_fmap_frame_page(struct lb_fmap *m, unsigned long k)
+{
+	lockdep_assert_held(&m->lock);
+	if (!m->frame || k >= m->frame->size >> PAGE_SHIFT)
+		return NULL;
+	return vmalloc_to_page(m->frame->vaddr + (k << PAGE_SHIFT));
+}
+
+/*
+ * Page @k of the reader's own, made if needed: a copy of what the buffer
+ * shows there (the frame's page), or zeroes. Called with @lock.
+ */
+static struct page *lb_fmap_own_page(struct lb_fmap *m, unsigned long k)
+{
+	struct page *src, *page;
+
+	lockdep_assert_held(&m->lock);
+	if (!m->own) {
+		m->own = kvcalloc(m->npages, sizeof(*m->own), GFP_KERNEL);
+		if (!m->own)
+			return NULL;
+	}
+	if (m->own[k])
+		return m->own[k];
+	src = lb_fmap_frame_page(m, k);
+	page = alloc_page(src ? GFP_HIGHUSER : GFP_HIGHUSER | __GFP_ZERO);
+	if (!page)
+		return NULL;
+	if (src)
+		copy_highpage(page, src);
+	m->own[k] = page;
+	atomic_long_inc(&lb_own_pages_live);
+	return page;
+}
+
+/*
+ * What page @k maps to without making anything: the private memory, an
+ * own page, or the frame's page (read-only: *@ro). Called with @lock.
+ */
+static unsigned long lb_fmap_pfn(struct lb_fmap *m, unsigned long k, bool *ro)
+{
+	struct page *page;
+
+	lockdep_assert_held(&m->lock);
+	*ro = false;
+	if (m->kvaddr)
+		return vmalloc_to_pfn(m->kvaddr + (k << PAGE_SHIFT));
+	if (m->own && m->own[k])
+		return page_to_pfn(m->own[k]);
+	page = lb_fmap_frame_page(m, k);
+	*ro = true;
+	return page ? page_to_pfn(page) : 0;
+}
+
+static pgprot_t lb_fmap_prot(struct vm_area_struct *vma, bool ro)
+{
+	return vm_get_page_prot(ro ? vma->vm_flags & ~VM_WRITE : vma->vm_flags);
+}
+
+/*
+ * A fault on a buffer's mapping: map the whole window at once, the faulting
+ * page first (an own copy if it is a write), then every other page that
+ * needs nothing made. Pages that would need a page of their own fault
+ * again when touched.
+ */
+static vm_fault_t lb_fmap_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct lb_fmap *m = vma->vm_private_data;
+	unsigned long first = vma->vm_pgoff - m->pgoff;
+	unsigned long k = vmf->pgoff - m->pgoff;
+	unsigned long i, n = vma_pages(vma), pfn;
+	struct page *page;
+	vm_fault_t ret;
+	bool ro;
+
+	if (k >= m->npages || first + n > m->npages)
+		return VM_FAULT_SIGBUS;
+	mutex_lock(&m->lock);
+	pfn = lb_fmap_pfn(m, k, &ro);
+	if (!pfn || (ro && (vmf->flags & FAULT_FLAG_WRITE))) {
+		page = lb_fmap_own_page(m, k);
+		if (!page) {
+			mutex_unlock(&m->lock);
+			return VM_FAULT_OOM;
+		}
+		pfn = page_to_pfn(page);
+		ro = false;
+	}
+	m->mapped = true;
+	ret = vmf_insert_pfn_prot(vma, vmf->address, pfn, lb_fmap_prot(vma, ro));
+	if (ret & VM_FAULT_ERROR)
+		goto unlock;
+	for (i = 0; i < n; i++) {
+		if (first + i == k)
+			continue;
+		pfn = lb_fmap_pfn(m, first + i, &ro);
+		if (!pfn)
+			continue;
+		/* never an error for a page that was not asked for */
+		if (vmf_insert_pfn_prot(vma, vma->vm_start + (i << PAGE_SHIFT),
+					pfn, lb_fmap_prot(vma, ro)) &
+		    VM_FAULT_ERROR)
+			break;
+	}
+	ret = VM_FAULT_NOPAGE;
+unlock:
+	mutex_unlock(&m->lock);
+	return ret;
+}
+
+/*
+ * A write to a read-only page: a frame's page becomes the reader's own
+ * copy (in every mapping of the buffer); an own page just turns writable.
+ */
+static vm_fault_t lb_fmap_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct lb_fmap *m = vma->vm_private_data;
+	unsigned long k = vmf->pgoff - m->pgoff;
+	struct page *page;
+	vm_fault_t ret;
+	bool ro;
+
+	if (k >= m->npages)
+		return VM_FAULT_SIGBUS;
+	mutex_lock(&m->lock);
+	if (lb_fmap_pfn(m, k, &ro) && !ro) {
+		mutex_unlock(&m->lock);
+		return 0;
+	}
+	page = lb_fmap_own_page(m, k);
+	if (!page) {
+		mutex_unlock(&m->lock);
+		return VM_FAULT_OOM;
+	}
+	lb_fmap_zap(m, k, 1);
+	m->mapped = true;
+	ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page),
+				  lb_fmap_prot(vma, false));
+	mutex_unlock(&m->lock);
+	return ret & VM_FAULT_ERROR ? ret : VM_FAULT_NOPAGE;
+}
+
+static void lb_fmap_vm_open(struct vm_area_struct *vma)
+{
+	struct lb_fmap *m = vma->vm_private_data;
+
+	refcount_inc(&m->users);
+}
+
+static void lb_fmap_vm_close(struct vm_area_struct *vma)
+{
+	lb_fmap_drop(vma->vm_private_data);
+}
+
+static const struct vm_operations_struct lb_fmap_vm_ops = {
+	.open = lb_fmap_vm_open,
+	.close = lb_fmap_vm_close,
+	.fault = lb_fmap_fault,
+	.pfn_mkwrite = lb_fmap_pfn_mkwrite,
+};
+
+static void *lb_fmap_alloc(struct vb2_buffer *vb, struct device *dev,
+			   unsigned long size)
+{
+	struct lb_fmap *m = kzalloc(sizeof(*m), GFP_KERNEL);
+
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	refcount_set(&m->users, 1);
+	mutex_init(&m->lock);
+	m->dev = dev;
+	m->size = PAGE_ALIGN(size);
+	m->npages = m->size >> PAGE_SHIFT;
+	m->pgoff = atomic_long_fetch_add(m->npages, &lb_fmap_next_pgoff) &
+		   LB_FMAP_PGOFF_MASK;
+	atomic_long_inc(&lb_fmaps_live);
+	return m;
+}
+
+static void lb_fmap_put(void *priv)
+{
+	lb_fmap_drop(priv);
+}
+
+static unsigned int lb_fmap_num_users(void *priv)
+{
+	struct lb_fmap *m = priv;
+
+	return refcount_read(&m->users);
+}
+
+static int lb_fmap_mmap(void *priv, struct vm_area_struct *vma)
+{
+	struct lb_fmap *m = priv;
+
+	if (vma_pages(vma) > m->npages)
+		return -EINVAL;
+	mutex_lock(&m->lock);
+	m->mapping = vma->vm_file->f_mapping;
+	mutex_unlock(&m->lock);
+	vma->vm_pgoff = m->pgoff;
+	lb_vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_private_data = m;
+	vma->vm_ops = &lb_fmap_vm_ops;
+	refcount_inc(&m->users);
+	return 0;
+}
+
+/*
+ * The buffer needs one kernel address from now on (EXPBUF, read()): give
+ * it private memory that holds what it shows now, and map that instead.
+ * Called with the device lock.
+ */
+static void *lb_fmap_private(struct vb2_buffer *vb, struct lb_fmap *m)
+{
+	unsigned long i;
+	void *vpriv;
+
+	mutex_lock(&m->lock);
+	if (m->kvaddr)
+		goto out;
+	vpriv = vb2_vmalloc_memops.alloc(vb, m->dev, m->size);
+	if (IS_ERR_OR_NULL(vpriv))
+		goto out;
+	m->vpriv = vpriv;
+	m->kvaddr = vb2_vmalloc_memops.vaddr(vb, vpriv);
+	if (m->frame)
+		memcpy(m->kvaddr, m->frame->vaddr,
+		       min(m->size, m->frame->size));
+	for (i = 0; m->own && i < m->npages; i++)
+		if (m->own[i])
+			memcpy_from_page(m->kvaddr + (i << PAGE_SHIFT),
+					 m->own[i], 0, PAGE_SIZE);
+	lb_fmap_reset(m);
+out:
+	mutex_unlock(&m->lock);
+	return m->kvaddr;
+}
+
+static void *lb_fmap_vaddr(struct vb2_buffer *vb, void *priv)
+{
+	if (vb->memory != VB2_MEMORY_MMAP)	/* see lb_fmap_memops */
+		return vb2_vmalloc_memops.vaddr(vb, priv);
+	return lb_fmap_private(vb, priv);
+}
+
+static struct dma_buf *lb_fmap_get_dmabuf(struct vb2_buffer *vb, void *priv,
+					  unsigned long flags)
+{
+	struct lb_fmap *m = priv;
+
+	if (!lb_fmap_private(vb, m))
+		return NULL;
+	return vb2_vmalloc_memops.get_dmabuf(vb, m->vpriv, flags);
+}
+
+/*
+ * For MMAP buffers. A reader's queue switches to vb2_vmalloc_memops before
+ * it gets USERPTR or DMABUF buffers (lb_reader_set_memory()); their ops
+ * are here too (lb_fmap_init()) only because vb2 checks them before that,
+ * e.g. for REQBUFS(USERPTR, 0) on a queue without buffers.
+ */
+struct vb2_mem_ops lb_fmap_memops = {
+	.alloc = lb_fmap_alloc,
+	.put = lb_fmap_put,
+	.get_dmabuf = lb_fmap_get_dmabuf,
+	.vaddr = lb_fmap_vaddr,
+	.mmap = lb_fmap_mmap,
+	.num_users = lb_fmap_num_users,
+};
+
+static struct lb_fmap *lb_fmap_of(struct vb2_buffer *vb)
+{
+	return vb->planes[0].mem_priv;
+}
+
+/*
+ * Does @vb show frames by reference (an MMAP buffer of ours, not fallen
+ * back to private memory)? Called with the device lock.
+ */
+bool lb_fmap_shares(struct vb2_buffer *vb)
+{
+	return vb->memory == VB2_MEMORY_MMAP &&
+	       vb->vb2_queue->mem_ops == &lb_fmap_memops &&
+	       !lb_fmap_of(vb)->kvaddr;
+}
+
+/* @vb shows @f from now on. Called with the device lock. */
+void lb_fmap_show(struct vb2_buffer *vb, struct lb_frame *f)
+{
+	struct lb_fmap *m = lb_fmap_of(vb);
+
+	mutex_lock(&m->lock);
+	lb_fmap_reset(m);
+	m->frame = lb_frame_get(f);
+	mutex_unlock(&m->lock);
+}
+
+/* @vb went back to the driver: it shows nothing. Called with the device lock. */
+void lb_fmap_clear(struct vb2_buffer *vb)
+{
+	struct lb_fmap *m = lb_fmap_of(vb);
+
+	mutex_lock(&m->lock);
+	lb_fmap_reset(m);
+	mutex_unlock(&m->lock);
+}

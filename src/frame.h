@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Frames: immutable, reference-counted images shared by the store, the
+ * timeout image and every reader buffer that shows them (frame.c); the
+ * capture buffers that map them into readers (fmap.c).
+ */
+#ifndef LB_FRAME_H
+#define LB_FRAME_H
+
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/types.h>
+
+struct address_space;
+struct file;
+struct vb2_buffer;
+struct vb2_mem_ops;
+
+/**
+ * struct lb_frame - one image, shared by reference
+ * @ref: references; the frame is freed when the last one drops
+ * @vaddr: its memory (vmalloc, @size bytes, page aligned)
+ * @size: bytes allocated, a whole number of pages
+ * @bytes: bytes of image; the rest up to @size is zero
+ *
+ * A frame is filled by its creator while only the creator holds it; once
+ * it is published (made the store's frame, the timeout image, or shown in a
+ * buffer) nothing writes into it again.
+ */
+struct lb_frame {
+	struct kref ref;
+	void *vaddr;
+	size_t size;
+	u32 bytes;
+};
+
+extern atomic_long_t lb_own_pages_live;
+extern atomic_long_t lb_fmaps_live;
+
+struct lb_frame *lb_frame_alloc(size_t bytes);
+void lb_frame_seal(struct lb_frame *f, u32 bytes);
+void lb_frame_put(struct lb_frame *f);
+void lb_frame_debugfs_init(void);
+void lb_frame_debugfs_exit(void);
+
+static inline struct lb_frame *lb_frame_get(struct lb_frame *f)
+{
+	kref_get(&f->ref);
+	return f;
+}
+
+/* fmap.c: MMAP capture buffers that show frames */
+extern struct vb2_mem_ops lb_fmap_memops;
+int lb_fmap_init(void);
+void lb_fmap_exit(void);
+int lb_fmap_open(struct file *file);
+void lb_fmap_release(struct file *file);
+bool lb_fmap_shares(struct vb2_buffer *vb);
+void lb_fmap_show(struct vb2_buffer *vb, struct lb_frame *f);
+void lb_fmap_clear(struct vb2_buffer *vb);
+
+#endif /* LB_FRAME_H */

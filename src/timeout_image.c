@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The timeout image: what readers get once the writer has been silent for
+ * `timeout` ms. An opener after timeout_image_io write()s it in the current
+ * format; until then raw formats get mid-grey. Both are frames (frame.c),
+ * published by reference like the writer's.
+ */
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include "lb.h"
+
+/*
+ * write() by the handle opened after timeout_image_io: the bytes become the
+ * timeout image, for the current format (a compressed image in one call,
+ * a raw one in as many as it takes). It replaces the old one once it is
+ * whole. Called with the lock.
+ */
+ssize_t lb_timeout_image_write(struct lb_dev *dev, struct lb_fh *fh,
+			       const char __user *buf, size_t count)
+{
+	u32 size = dev->pix.sizeimage;
+	struct lb_frame *f = dev->timeout_image_next;
+
+	lockdep_assert_held(&dev->lock);
+	if (dev->fmt->compressed && count > size)
+		return -EINVAL;
+	/* a new image, or the format grew under an unfinished one */
+	if (fh->image_pos == 0 || !f || f->size < size) {
+		lb_frame_put(f);
+		f = lb_frame_alloc(size);
+		dev->timeout_image_next = f;
+		fh->image_pos = 0;
+		if (!f)
+			return -ENOMEM;
+	}
+	if (!dev->fmt->compressed)
+		count = min_t(size_t, count, size - fh->image_pos);
+	if (copy_from_user(f->vaddr + fh->image_pos, buf, count))
+		return -EFAULT;
+	fh->image_pos += count;
+	if (dev->fmt->compressed || fh->image_pos == size) {
+		lb_frame_seal(f, fh->image_pos);
+		lb_frame_put(dev->timeout_image);
+		dev->timeout_image = f;
+		dev->timeout_image_next = NULL;
+		dev->timeout_image_pix = dev->pix;
+		fh->image_pos = 0;
+		lb_dbg(dev, 1, "timeout image set (%u bytes)\n", f->bytes);
+	}
+	return count;
+}
+
+/* Mid-grey in every raw format: 0x80 is neutral for Y, Cb, Cr, R, G, B. */
+static struct lb_frame *lb_timeout_image_grey(struct lb_dev *dev)
+{
+	u32 size = dev->pix.sizeimage;
+	struct lb_frame *f;
+
+	if (dev->grey)
+		return dev->grey;
+	f = lb_frame_alloc(size);
+	if (!f)
+		return NULL;
+	memset(f->vaddr, 0x80, size);
+	lb_frame_seal(f, size);
+	dev->grey = f;
+	return f;
+}
+
+/*
+ * Publish the timeout image: the one written for the current format, or
+ * grey for a raw format when none was written. -ENOENT when there is none
+ * for this format. Called with the lock.
+ */
+int lb_timeout_image_publish(struct lb_dev *dev, u64 ts)
+{
+	const struct v4l2_pix_format *ip = &dev->timeout_image_pix;
+	struct lb_frame *f;
+
+	lockdep_assert_held(&dev->lock);
+	if (dev->timeout_image) {
+		if (ip->pixelformat != dev->pix.pixelformat ||
+		    ip->width != dev->pix.width ||
+		    ip->height != dev->pix.height)
+			return -ENOENT;
+		f = dev->timeout_image;
+	} else if (!dev->fmt->compressed) {
+		f = lb_timeout_image_grey(dev);
+		if (!f)
+			return -ENOMEM;
+	} else {
+		return -ENOENT;
+	}
+	lb_store_set(dev, f);
+	lb_store_publish(dev, ts);
+	return 0;
+}
+
+/* The format changed: the grey image is another size now. Called with the lock. */
+void lb_timeout_image_format_changed(struct lb_dev *dev)
+{
+	lockdep_assert_held(&dev->lock);
+	lb_frame_put(dev->grey);
+	dev->grey = NULL;
+}

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Shared frames (src/frame.c, src/fmap.c): readers' MMAP buffers show the
+# writer's frames by reference, read-only, with copy-on-write for a reader
+# that writes into its buffer.
+#  - every writer I/O method x every reader I/O method, content-checked,
+#    no gap (DMABUF readers import buffers another of our nodes exports:
+#    those fall back to private copies);
+#  - a scribbling reader (writes over every byte of each buffer, through a
+#    second mapping) beside four readers of the same frames: nobody sees the
+#    scribbles, the scribbler's next frames are clean;
+#  - a reader holds one buffer for 10 s: the frame in it stays intact, the
+#    other readers miss nothing;
+#  - madvise(MADV_DONTNEED), mlock, fork and a buffer mapped twice; kill -9
+#    of a mapped reader; close, munmap and device removal while mapped;
+#  - the driver's frame and page counts (debugfs) return to their baseline
+#    after each part, vmalloc use after the module is gone.
+# timeout: 480
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+need_module
+
+T=$LB_BUILD/tests
+RAW=$LB_BUILD/tests/lb-ctlraw
+SYS=/sys/class/video4linux/video30
+O=$LB_OUT/$LB_CASE
+mkdir -p "$O"
+rm -f "$O"/*
+MEM=/sys/kernel/debug/v4l2loopback/memory
+TO=$(lb_scaled 20000)
+
+[ -d /sys/kernel/debug/tracing ] || [ -n "$(ls -A /sys/kernel/debug 2>/dev/null)" ] ||
+	mount -t debugfs none /sys/kernel/debug 2>/dev/null
+
+vmalloc_kb() {
+	sync
+	echo 2 >/proc/sys/vm/drop_caches
+	lb_settle_slab
+	sleep 1
+	awk '/^VmallocUsed:/ { print $2 }' /proc/meminfo
+}
+
+# memory NAME FRAMES: the driver holds FRAMES frames (the stores' newest),
+# no MMAP capture buffer and no page a reader wrote into
+memory() {
+	local got want="frames $2 buffers 0 own_pages 0"
+	got=$(awk '$1 != "frame_pages" { printf "%s%s %s", n++ ? " " : "", $1, $2 }' "$MEM")
+	expect_eq "$1" "$want" "$got" "driver memory ($MEM) after the part"
+}
+
+wait_readers() {
+	wait_for "[ \$(cat $SYS/readers) -ge $1 ]" 60 ||
+		{ log "only $(cat $SYS/readers) of $1 readers got ready"; return 1; }
+}
+
+# reader NAME ARGS...: an lb-reader of /dev/video30 in the background
+pids=() names=()
+reader() {
+	local n=$1
+	shift
+	"$T/lb-reader" -d /dev/video30 --timeout-ms "$TO" "$@" >"$O/$n.log" 2>&1 &
+	pids+=($!) names+=("$n")
+}
+
+# collect PREFIX: every reader must have passed
+collect() {
+	local i
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}"
+		ok "$1-${names[$i]}" $? "$(tail -n 2 "$O/${names[$i]}.log" | tr '\n' ' ')"
+		sed 's/^/  /' "$O/${names[$i]}.log"
+	done
+	pids=() names=()
+}
+
+vm0=$(vmalloc_kb)
+lb_load devices=2 video_nr=30,31 max_buffers=32 || { fail load "insmod failed"; exit 0; }
+check debugfs test -r "$MEM"
+"$T/lb-writer" -d /dev/video30 --size 320x240 --count 1 --io write --quiet ||
+	fail prime "lb-writer could not set YUYV 320x240"
+
+# --- every writer I/O method x every reader I/O method -------------------
+for wio in write mmap userptr dmabuf; do
+	for rio in mmap:a mmap:b read userptr dmabuf; do
+		reader "w$wio-${rio/:/}" --io "${rio%%:*}" --dmabuf-from /dev/video31 \
+			--buffers 24 --count 40 --max-gaps 0 --expect-first-seq 0 \
+			--expect-fmt YUYV:320x240
+	done
+	wait_readers 5
+	check "w$wio-writer" "$T/lb-writer" -d /dev/video30 --size 320x240 --count 44 \
+		--fps 30 --io "$wio" --dmabuf-from /dev/video31 --quiet
+	collect "w$wio"
+done
+memory matrix-memory 1
+
+# --- a scribbler beside four readers of the same frames ------------------
+"$T/lb-writer" -d /dev/video30 --size 640x480 --count 1 --io write --quiet
+for n in 1 2 3 4; do
+	reader "plain$n" --io mmap --buffers 8 --count 60 --max-gaps 0 --expect-first-seq 0
+done
+reader scribbler --io mmap --buffers 8 --count 60 --max-gaps 0 --expect-first-seq 0 \
+	--scribble --map-twice
+wait_readers 5
+check scribble-writer "$T/lb-writer" -d /dev/video30 --size 640x480 --count 64 \
+	--fps 30 --io mmap --quiet
+collect scribble
+expect_eq scribbled 60 "$(kv "$(tail -n 1 "$O/scribbler.log")" scribbled)" \
+	"buffers the scribbler wrote over"
+memory scribble-memory 1
+
+# --- one buffer held for 10 s --------------------------------------------
+HOLD=$(lb_scaled 10000)
+N=$((HOLD * 30 / 1000 + 60))
+reader holder --io mmap --buffers 8 --count 0 --min-frames $((N - 10)) --allow-gaps \
+	--hold-ms "$HOLD" --timeout-ms 3000
+reader other-mmap --io mmap --buffers 24 --count $((N - 5)) --max-gaps 0 --expect-first-seq 0
+reader other-read --io read --count $((N - 5)) --max-gaps 0 --expect-first-seq 0
+wait_readers 3
+check hold-writer "$T/lb-writer" -d /dev/video30 --size 640x480 --count "$N" \
+	--fps 30 --io write --quiet
+collect hold
+memory hold-memory 1
+
+# --- madvise, mlock, fork, mapped twice; kill -9 while mapped ------------
+reader stress --io mmap --buffers 6 --count 40 --max-gaps 0 --expect-first-seq 0 \
+	--madvise --mlock --fork-check --map-twice --scribble
+reader witness --io mmap --buffers 24 --count 40 --max-gaps 0 --expect-first-seq 0
+"$T/lb-reader" -d /dev/video30 --io mmap --count 0 --allow-gaps --scribble \
+	--timeout-ms 60000 >"$O/killed.log" 2>&1 &
+k=$!
+wait_readers 3
+"$T/lb-writer" -d /dev/video30 --size 640x480 --count 44 --fps 30 --io mmap \
+	--quiet >"$O/stress-writer.log" 2>&1 &
+w=$!
+wait_for "[ \$(cat $SYS/frames_written) -ge 20 ]" 30
+kill -9 $k
+wait $k
+expect_eq killed 137 "$?" "exit status of the mapped reader killed with SIGKILL"
+wait $w
+ok stress-writer $? "$(tail -n 1 "$O/stress-writer.log")"
+collect stress
+line=$(tail -n 1 "$O/stress.log")
+expect_eq stress-forked ok "$(kv "$line" forked)" "the forked child's check"
+expect_eq stress-madvise-einval 22 "$(kv "$line" madvise)" \
+	"madvise(MADV_DONTNEED) on a frame mapping (EINVAL: it maps no ordinary memory)"
+memory stress-memory 1
+
+# --- close and munmap while mapped; a reader's own writes ----------------
+"$T/lb-writer" -d /dev/video30 --size 640x480 --count 60 --fps 30 --io write \
+	--quiet >"$O/close-writer.log" 2>&1 &
+w=$!
+out=$("$T/lb-ioctl" -d /dev/video30 reqbufs capture mmap 4 --expect ok \
+	qbuf capture 0 qbuf capture 1 qbuf capture 2 qbuf capture 3 \
+	mmap 0 --expect ok mmap 1 --expect ok streamon capture --expect ok \
+	munmap 1 --expect ok dqbuf capture 5000 --expect ok check 0 --expect ok \
+	close --expect ok check 0 --expect ok sleep-ms 300 check 0 --expect ok \
+	scribble 0 check 0 --expect EBADMSG munmap 0 --expect ok 2>&1)
+ok close-mapped $? "$out"
+log "$out"
+s1=$(sed -n 's/^ok seq=//p' <<<"$out" | sed -n 1p)
+s2=$(sed -n 's/^ok seq=//p' <<<"$out" | sed -n 3p)
+expect_eq close-same-frame "$s1" "$s2" "frame in the buffer before close and 300 ms after"
+wait $w
+ok close-writer $? "$(tail -n 1 "$O/close-writer.log")"
+memory close-memory 1
+
+# --- device removal while a frame is mapped ------------------------------
+expect_eq add-32 "ok 32" "$("$RAW" add nr=32 "label=removed while mapped")" "ADD 32"
+"$T/lb-writer" -d /dev/video32 --size 320x240 --count 1 --io write --quiet
+"$T/lb-writer" -d /dev/video32 --size 320x240 --count 600 --fps 30 --io write \
+	--quiet >"$O/rm-writer.log" 2>&1 &
+w=$!
+"$T/lb-ioctl" -d /dev/video32 reqbufs capture mmap 4 --expect ok \
+	qbuf capture 0 qbuf capture 1 mmap 0 --expect ok streamon capture --expect ok \
+	dqbuf capture 5000 --expect ok check 0 --expect ok sleep-ms "$(lb_scaled 3000)" \
+	check 0 --expect ok dqbuf capture 1000 --expect "ENODEV|EIO|EPIPE|EINVAL" \
+	munmap 0 --expect ok >"$O/rm-ioctl.log" 2>&1 &
+r=$!
+wait_for "grep -q 'seq=' $O/rm-ioctl.log" 30
+out=$("$RAW" remove 32)
+expect_eq remove-32 "ok" "$out" "REMOVE 32 while a frame of it is mapped"
+check node-gone test ! -e /dev/video32
+wait $r
+ok removed-mapped $? "$(tr '\n' ' ' <"$O/rm-ioctl.log")"
+sed 's/^/  /' "$O/rm-ioctl.log"
+wait $w
+log "writer of the removed device: $(tail -n 1 "$O/rm-writer.log")"
+memory remove-memory 1
+
+lb_unload
+vm1=$(vmalloc_kb)
+log "vmalloc: ${vm0} -> ${vm1} kB"
+[ $((vm1 - vm0)) -le 1024 ]
+ok vmalloc-baseline $? "VmallocUsed grew ${vm0} -> ${vm1} kB over the case"
