@@ -30,7 +30,7 @@ PROGS += $(if $(shell echo 'int main(void){return 0;}' | $(CC) -m32 -static -x c
 HOST_TEST_SRC := $(wildcard tests/host/*.cpp)
 
 .PHONY: all module tools progs deps check check-host check-vm demo bench vm-shell \
-	clean install uninstall check-matrix sign check-debug
+	clean install uninstall check-matrix sign check-debug deb check-deb
 
 all: module tools progs
 
@@ -41,7 +41,7 @@ tools: $(if $(wildcard utils/main.cpp),$(BUILD)/v4l2loopback-ctl)
 
 $(BUILD)/v4l2loopback-ctl: utils/main.cpp $(UTIL_LIB_SRC) $(wildcard utils/*.h) include/linux/v4l2loopback.h
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) -o $@ utils/main.cpp $(UTIL_LIB_SRC) $(AV_LIBS)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ utils/main.cpp $(UTIL_LIB_SRC) $(AV_LIBS)
 
 progs: $(PROGS)
 
@@ -105,6 +105,18 @@ check-matrix: tools progs
 # T filters cases as for check-vm; more in scripts/debug-kernel.sh).
 check-debug: tools progs
 	$(if $(T),DEBUG_VM_ARGS="--only '$(T)'") scripts/debug-kernel.sh check
+
+# Debian packages v4l2loopback-vb2-dkms and v4l2loopback-vb2-utils (debian/), built
+# with dpkg-buildpackage -us -uc -b in a scratch copy and checked by lintian;
+# the .deb files land in build/deb/.
+deb:
+	scripts/make-deb.sh $(CURDIR)/$(BUILD)/deb
+
+# The packages installed, used in the VM (modprobe by name) and purged, also over
+# Debian's old v4l2loopback-dkms, in a debootstrap chroot (root; made once in
+# build/deb-test/, ~1 GB); nothing is installed on the host. Not part of make check.
+check-deb: deb progs
+	tests/deb-test.sh $(KERNELRELEASE)
 
 # Secure Boot: sign the built module with a MOK key (docs/secure-boot.md).
 SIGN_KEY ?= /var/lib/dkms/mok.key
