@@ -21,7 +21,8 @@
 #             step, one v4l2loopback.ko is left and it is ours (VM: deb-replaced/*);
 #             then the way back: installing Debian's packages removes ours; purge,
 #             and again nothing left
-# Prints PASS:/FAIL: lines, then "N passed, M failed". The chroot's packages are
+# Prints PASS:/FAIL: lines, then "N passed, M failed" (also in build/deb-test/results.txt;
+# logs of every apt-get and both VM runs in build/deb-test/logs/). The chroot's packages are
 # purged on every exit (trap), also after a failure or an interrupt.
 set -uo pipefail
 
@@ -34,18 +35,21 @@ OURS=(v4l2loopback-vb2-dkms v4l2loopback-vb2-utils)
 OLD=(v4l2loopback-dkms v4l2loopback-utils)
 np=0 nf=0
 
-pass() { echo "PASS: $1"; np=$((np + 1)); }
-fail() { echo "FAIL: $1: $2"; nf=$((nf + 1)); }
+RES=$W/results.txt
+res() { echo "$1"; echo "$1" >>"$RES"; }
+pass() { res "PASS: $1"; np=$((np + 1)); }
+fail() { res "FAIL: $1: $2"; nf=$((nf + 1)); }
 ok() { if [ "$2" -eq 0 ]; then pass "$1"; else fail "$1" "$3"; fi; }
 expect_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "${4:-value}: expected '$2', got '$3'"; fi; }
-finish() { echo "$np passed, $nf failed"; [ "$nf" -eq 0 ] && [ "$np" -gt 0 ]; exit; }
+finish() { res "$np passed, $nf failed"; [ "$nf" -eq 0 ] && [ "$np" -gt 0 ]; exit; }
 last() { grep -v '^[[:space:]]*$' "$1" | tail -n 1; }
 
 [ "$(id -u)" -eq 0 ] || { fail deb/root "needs root (debootstrap, chroot)"; finish; }
 [ -n "$KV" ] || { fail deb/kernel "no kernel version (make deps)"; finish; }
 mkdir -p "$W/logs"
 L=$W/logs
-rm -f "$L"/*
+rm -rf "${L:?}"/*
+: >"$RES"
 
 # in_root CMD...: CMD in the chroot, in a private mount namespace with /proc and /dev
 in_root() {
@@ -83,6 +87,18 @@ removed() {
 }
 # kos: every v4l2loopback module file under the chroot's /lib/modules
 kos() { (cd "$R" && find lib/modules -name 'v4l2loopback.ko*' | LC_ALL=C sort | sed 's|^|/|'); }
+# driver KO: "ours VERSION" for our module (it has the max_readers parameter the
+# old driver lacks), "old" for the old driver's (which has no version field)
+driver() {
+	if modinfo -F parm "$1" 2>/dev/null | grep -q '^max_readers:'; then
+		echo "ours $(modinfo -F version "$1")"
+	elif [ -f "$1" ]; then
+		echo old
+	else
+		echo "none ($1 missing)"
+	fi
+}
+KO=/lib/modules/$KV/updates/dkms/v4l2loopback.ko
 # dkms_status: dkms status lines of the module
 dkms_status() { in_root dkms status v4l2loopback 2>/dev/null | sed 's/[[:space:]]*$//'; }
 # snapshot FILE: every path of the chroot with its type (file contents change with
@@ -122,8 +138,7 @@ conf=$(dpkg-deb --fsys-tarfile "${debs[0]}" | tar -xO "./usr/src/v4l2loopback-$v
 expect_eq version/packaged-dkms.conf "$ver" "$conf" "PACKAGE_VERSION of the packaged dkms.conf"
 "$ROOT/tests/version-test.sh" >"$L/version-test.log" 2>&1
 while read -r line; do
-	case $line in PASS:* | FAIL:*) echo "$line" ;; esac
-	case $line in PASS:*) np=$((np + 1)) ;; FAIL:*) nf=$((nf + 1)) ;; esac
+	case $line in PASS:*) res "$line"; np=$((np + 1)) ;; FAIL:*) res "$line"; nf=$((nf + 1)) ;; esac
 done <"$L/version-test.log"
 
 # ---------------------------------------------------------------- the chroot
@@ -132,7 +147,7 @@ if ! "$ROOT/scripts/deb-root.sh" "$R" "$KV" >"$L/deb-root.log" 2>&1; then
 	finish
 fi
 trap 'purge_all trap; rm -rf "$R/tmp/debs"' EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 purge_all start # what an interrupted run may have left
 # the lists must still match the mirror for Debian's old packages
 if [ -z "$(find "$R/var/lib/apt/lists" -maxdepth 1 -name '*Packages*' -mmin -720 2>/dev/null)" ]; then
@@ -153,8 +168,8 @@ vm() {
 		--deb --timeout 600 --save-logs "$L/vm-$1" >"$L/vm-$1.txt" 2>&1
 	while read -r line; do
 		case $line in
-		PASS:*) echo "$line"; np=$((np + 1)) ;;
-		FAIL:*) echo "$line"; nf=$((nf + 1)) ;;
+		PASS:*) res "$line"; np=$((np + 1)) ;;
+		FAIL:*) res "$line"; nf=$((nf + 1)) ;;
 		esac
 	done <"$L/vm-$1.txt"
 	grep -q '^PASS: ' "$L/vm-$1.txt" || fail "$1/vm" "no results from the VM: $(last "$L/vm-$1.txt")"
@@ -178,11 +193,11 @@ else
 	fail fresh/install "$(last "$L/fresh-install.log")"
 fi
 for p in "${OURS[@]}"; do expect_eq "fresh/installed-$p" installed "$(status "$p")" "dpkg status of $p"; done
-grep -q "Building module:" "$L/fresh-install.log"
-ok fresh/dkms-built $? "no 'Building module:' from DKMS in logs/fresh-install.log"
+grep -q "^Building initial module for $KV\$" "$L/fresh-install.log"
+ok fresh/dkms-built $? "no 'Building initial module for $KV' from DKMS in logs/fresh-install.log"
 expect_eq fresh/dkms-status "v4l2loopback/$ver, $KV, x86_64: installed" "$(dkms_status)" "dkms status v4l2loopback"
-expect_eq fresh/one-module "/lib/modules/$KV/updates/dkms/v4l2loopback.ko" "$(kos)" "v4l2loopback.ko* under /lib/modules"
-expect_eq fresh/modinfo-version "$ver" "$(modinfo -F version "$R/lib/modules/$KV/updates/dkms/v4l2loopback.ko" 2>&1)" "modinfo -F version"
+expect_eq fresh/one-module "$KO" "$(kos)" "v4l2loopback.ko* under /lib/modules"
+expect_eq fresh/module-driver "ours $ver" "$(driver "$R$KO")" "the module's driver and version"
 for f in /usr/bin/v4l2loopback-ctl /usr/share/man/man1/v4l2loopback-ctl.1.gz \
 	/usr/share/bash-completion/completions/v4l2loopback-ctl /lib/udev/rules.d/60-v4l2loopback.rules \
 	/usr/include/linux/v4l2loopback.h "/usr/src/v4l2loopback-$ver/dkms.conf"; do
@@ -204,9 +219,8 @@ fi
 old_ver=$(dpkg-query --admindir="$R/var/lib/dpkg" -W -f='${Version}' v4l2loopback-dkms 2>/dev/null)
 old_ver=${old_ver#*:}
 old_ver=${old_ver%-*}
-expect_eq replace/old-module "/lib/modules/$KV/updates/dkms/v4l2loopback.ko $old_ver" \
-	"$(kos | tr '\n' ' ')$(modinfo -F version "$R/lib/modules/$KV/updates/dkms/v4l2loopback.ko" 2>&1)" \
-	"the old driver's module and its version"
+expect_eq replace/old-module "$KO" "$(kos)" "v4l2loopback.ko* under /lib/modules"
+expect_eq replace/old-module-driver old "$(driver "$R$KO")" "the module's driver"
 
 if apt replace-install install --no-install-recommends "${local_debs[@]}"; then
 	pass replace/install
@@ -215,8 +229,8 @@ else
 fi
 for p in "${OURS[@]}"; do expect_eq "replace/installed-$p" installed "$(status "$p")" "dpkg status of $p"; done
 for p in "${OLD[@]}"; do expect_eq "replace/removed-$p" removed "$(removed "$p")" "dpkg status of $p"; done
-expect_eq replace/one-module "/lib/modules/$KV/updates/dkms/v4l2loopback.ko" "$(kos)" "v4l2loopback.ko* under /lib/modules"
-expect_eq replace/modinfo-version "$ver" "$(modinfo -F version "$R/lib/modules/$KV/updates/dkms/v4l2loopback.ko" 2>&1)" "modinfo -F version"
+expect_eq replace/one-module "$KO" "$(kos)" "v4l2loopback.ko* under /lib/modules"
+expect_eq replace/module-driver "ours $ver" "$(driver "$R$KO")" "the module's driver and version"
 expect_eq replace/dkms-status "v4l2loopback/$ver, $KV, x86_64: installed" "$(dkms_status)" "dkms status v4l2loopback"
 [ ! -e "$R/usr/src/v4l2loopback-$old_ver" ]
 ok replace/old-source-gone $? "/usr/src/v4l2loopback-$old_ver still there"
@@ -232,9 +246,8 @@ else
 fi
 for p in "${OLD[@]}"; do expect_eq "back/installed-$p" installed "$(status "$p")" "dpkg status of $p"; done
 for p in "${OURS[@]}"; do expect_eq "back/removed-$p" removed "$(removed "$p")" "dpkg status of $p"; done
-expect_eq back/one-module "/lib/modules/$KV/updates/dkms/v4l2loopback.ko $old_ver" \
-	"$(kos | tr '\n' ' ')$(modinfo -F version "$R/lib/modules/$KV/updates/dkms/v4l2loopback.ko" 2>&1)" \
-	"v4l2loopback.ko* under /lib/modules and its version"
+expect_eq back/one-module "$KO" "$(kos)" "v4l2loopback.ko* under /lib/modules"
+expect_eq back/module-driver old "$(driver "$R$KO")" "the module's driver"
 expect_eq back/dkms-status "v4l2loopback/$old_ver, $KV, x86_64: installed" "$(dkms_status)" "dkms status v4l2loopback"
 if apt back-purge purge "${OLD[@]}"; then pass back/purge; else fail back/purge "$(last "$L/back-purge.log")"; fi
 nothing_left back
