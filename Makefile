@@ -6,6 +6,8 @@
 #   make demo       the seed scenario in the VM (one writer, three readers)
 #   make vm-shell   a shell inside the test VM with the module loaded
 #   make check-debug  the VM suite under a KASAN/KMEMLEAK/lockdep kernel (slow, root)
+#   make deb        Debian packages in build/deb/ (dpkg-buildpackage in a scratch copy)
+#   make check-deb  those packages installed, used in the VM and purged, in a chroot
 
 KERNELRELEASE ?= $(shell scripts/kernel-version.sh)
 KERNEL_DIR ?= /lib/modules/$(KERNELRELEASE)/build
@@ -115,7 +117,10 @@ deb:
 # The packages installed, used in the VM (modprobe by name) and purged, also over
 # Debian's old v4l2loopback-dkms, in a debootstrap chroot (root; made once in
 # build/deb-test/, ~1 GB); nothing is installed on the host. Not part of make check.
-check-deb: deb progs
+# The host unit tests are skipped in this package build (make check runs them):
+# DEB_BUILD_OPTIONS=nocheck unless DEB_BUILD_OPTIONS is set.
+check-deb: progs
+	DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS-nocheck}" scripts/make-deb.sh $(CURDIR)/$(BUILD)/deb
 	tests/deb-test.sh $(KERNELRELEASE)
 
 # Secure Boot: sign the built module with a MOK key (docs/secure-boot.md).

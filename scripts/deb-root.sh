@@ -16,7 +16,11 @@ MIRROR=${DEB_MIRROR:-http://deb.debian.org/debian}
 say() { echo "deb-root: $*" >&2; }
 die() { say "$*"; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot)"
-command -v debootstrap >/dev/null || die "debootstrap missing: apt-get install debootstrap (make deb-deps)"
+if ! command -v debootstrap >/dev/null; then
+	say "installing debootstrap"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >&2 \
+		|| die "debootstrap is missing and 'apt-get install debootstrap' failed"
+fi
 mkdir -p "$(dirname "$R")"
 LOG=$(dirname "$R")/deb-root.log
 
@@ -66,6 +70,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 	in_root sh -c "apt-get -q update && apt-get install -y -q --no-install-recommends ${missing[*]}" \
 		>>"$LOG" 2>&1 || die "cannot install ${missing[*]} in the chroot (see $LOG)"
 fi
-[ -f "$R/lib/modules/$KV/modules.dep" ] && [ -e "$R/lib/modules/$KV/build/Makefile" ] \
-	&& [ -f "$R/boot/vmlinuz-$KV" ] || die "the chroot's kernel $KV is incomplete (see $LOG)"
+if [ ! -f "$R/lib/modules/$KV/modules.dep" ] || [ ! -e "$R/lib/modules/$KV/build/Makefile" ] \
+	|| [ ! -f "$R/boot/vmlinuz-$KV" ]; then
+	die "the chroot's kernel $KV is incomplete (see $LOG)"
+fi
 echo "$R"

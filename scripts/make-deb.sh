@@ -41,7 +41,8 @@ command -v lintian >/dev/null || {
 }
 
 say "dpkg-buildpackage -us -uc -b in $W/$src-$ver"
-export DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-} parallel=$(nproc)"
+DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-} parallel=$(nproc)"
+export DEB_BUILD_OPTIONS
 if ! nice -n 10 dpkg-buildpackage -us -uc -b >"$W/build.log" 2>&1; then
 	tail -n 30 "$W/build.log" >&2
 	die "dpkg-buildpackage failed (full log: $W/build.log)"
@@ -57,5 +58,6 @@ if ! lintian --fail-on error,warning "$changes" >"$OUT/lintian.txt" 2>&1; then
 	cat "$OUT/lintian.txt" >&2
 	die "lintian found errors or warnings (list above, also in $OUT/lintian.txt)"
 fi
-say "lintian: $(grep -c . "$OUT/lintian.txt" || true) notes (no errors, no warnings): $OUT/lintian.txt"
+notes=$(grep -c '^[A-Z]: ' "$OUT/lintian.txt" || true)
+say "lintian: no errors, no warnings ($notes other notes): $OUT/lintian.txt"
 ls -1 "$OUT"/*.deb

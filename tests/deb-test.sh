@@ -124,7 +124,7 @@ purge_all() {
 ver=$("$ROOT/scripts/version.sh") || { fail version/source "scripts/version.sh failed"; finish; }
 debs=()
 for p in "${OURS[@]}"; do
-	f=$(ls "$DEB/${p}_${ver}_"*.deb 2>/dev/null | head -n 1)
+	f=$(find "$DEB" -maxdepth 1 -name "${p}_${ver}_*.deb" | head -n 1)
 	if [ -z "$f" ]; then
 		fail "version/$p-built" "no $DEB/${p}_${ver}_*.deb (make deb)"
 	else

@@ -21,7 +21,11 @@ if ! v=$("$ROOT/scripts/version.sh" 2>&1); then
 	echo "$np passed, $nf failed"
 	exit 1
 fi
-[[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] && pass version/header || fail version/header "'$v' is not MAJOR.MINOR.BUGFIX"
+if [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+	pass version/header
+else
+	fail version/header "'$v' is not MAJOR.MINOR.BUGFIX"
+fi
 expect_eq version/dkms.conf "$v" "$(sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$ROOT/dkms.conf")" \
 	"PACKAGE_VERSION in dkms.conf"
 # debian/changelog: the newest entry (a native package: no Debian revision)
