@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # make deb: builds the Debian packages (debian/) in a scratch copy of the tree with
-# dpkg-buildpackage -us -uc -b, checks them with lintian, and leaves the .deb,
-# .buildinfo and .changes files in OUT (default build/deb/), removing older ones.
+# dpkg-buildpackage -us -uc -b, and the source package with dpkg-source -b, checks
+# all of them with lintian, and leaves the .deb, .buildinfo, .changes, .dsc and
+# .tar.xz files in OUT (default build/deb/), removing older ones.
 #
 # Usage: scripts/make-deb.sh [OUT]
 # Missing build dependencies are installed when run as root, else named.
@@ -40,6 +41,9 @@ command -v lintian >/dev/null || {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends lintian >&2
 }
 
+# the source package too (a native one: debian/ is part of the tree), for lintian
+(cd "$W" && dpkg-source -b "$src-$ver" >"$W/source.log" 2>&1) \
+	|| die "dpkg-source -b failed: $(tail -n 1 "$W/source.log")"
 say "dpkg-buildpackage -us -uc -b in $W/$src-$ver"
 DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-} parallel=$(nproc)"
 export DEB_BUILD_OPTIONS
@@ -48,13 +52,12 @@ if ! nice -n 10 dpkg-buildpackage -us -uc -b >"$W/build.log" 2>&1; then
 	die "dpkg-buildpackage failed (full log: $W/build.log)"
 fi
 
-rm -f "$OUT"/*.deb "$OUT"/*.buildinfo "$OUT"/*.changes
-mv "$W"/*.deb "$W"/*.buildinfo "$W"/*.changes "$OUT/"
-changes=$(ls "$OUT"/*.changes)
+rm -f "$OUT"/*.deb "$OUT"/*.buildinfo "$OUT"/*.changes "$OUT"/*.dsc "$OUT"/*.tar.*
+mv "$W"/*.deb "$W"/*.buildinfo "$W"/*.changes "$W"/*.dsc "$W"/*.tar.xz "$OUT/"
 
 # zero errors and zero warnings; a warning is fine only with an override (with a
 # reason) in debian/
-if ! lintian --fail-on error,warning "$changes" >"$OUT/lintian.txt" 2>&1; then
+if ! lintian --fail-on error,warning "$OUT"/*.changes "$OUT"/*.dsc >"$OUT/lintian.txt" 2>&1; then
 	cat "$OUT/lintian.txt" >&2
 	die "lintian found errors or warnings (list above, also in $OUT/lintian.txt)"
 fi
