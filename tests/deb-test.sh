@@ -7,6 +7,8 @@
 # load the module by path, tests/dkms-test.sh) never sees these packages.
 #
 # Usage: tests/deb-test.sh [KERNEL]   (root; default scripts/kernel-version.sh)
+# Environment: DEB_DIR (the .deb files, default build/deb), DEB_TEST_DIR (the chroot
+# and logs, default build/deb-test).
 #
 #  version/*  the packages' version is scripts/version.sh's (the UAPI header's)
 #             and so are dkms.conf's, the changelog's and the man page's
@@ -29,12 +31,17 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 KV=${1:-$("$ROOT/scripts/kernel-version.sh" 2>/dev/null)}
 DEB=${DEB_DIR:-$ROOT/build/deb}
-W=$ROOT/build/deb-test
+# DEB_TEST_DIR: another place for the chroot and the logs (e.g. one chroot for
+# several checkouts); the VM must see it, so not below /tmp or /run.
+W=${DEB_TEST_DIR:-$ROOT/build/deb-test}
+case $W in /tmp/* | /run/*) echo "deb-test: DEB_TEST_DIR must not be below /tmp or /run (the VM's tmpfs hides them)" >&2; exit 2 ;; esac
 R=$W/root
 OURS=(v4l2loopback-vb2-dkms v4l2loopback-vb2-utils)
 OLD=(v4l2loopback-dkms v4l2loopback-utils)
 np=0 nf=0
 
+mkdir -p "$W/logs"
+L=$W/logs
 RES=$W/results.txt
 res() { echo "$1"; echo "$1" >>"$RES"; }
 pass() { res "PASS: $1"; np=$((np + 1)); }
@@ -46,8 +53,12 @@ last() { grep -v '^[[:space:]]*$' "$1" | tail -n 1; }
 
 [ "$(id -u)" -eq 0 ] || { fail deb/root "needs root (debootstrap, chroot)"; finish; }
 [ -n "$KV" ] || { fail deb/kernel "no kernel version (make deps)"; finish; }
-mkdir -p "$W/logs"
-L=$W/logs
+# one run per chroot at a time
+exec 8>"$W/lock"
+if ! flock -n 8; then
+	echo "# another deb-test.sh is using $W; waiting for it"
+	flock 8
+fi
 rm -rf "${L:?}"/*
 : >"$RES"
 
