@@ -6,6 +6,8 @@
 #   make demo       the seed scenario in the VM (one writer, three readers)
 #   make vm-shell   a shell inside the test VM with the module loaded
 #   make check-debug  the VM suite under a KASAN/KMEMLEAK/lockdep kernel (slow, root)
+#   make deb        Debian packages in build/deb/ (dpkg-buildpackage in a scratch copy)
+#   make check-deb  those packages installed, used in the VM and purged, in a chroot
 
 KERNELRELEASE ?= $(shell scripts/kernel-version.sh)
 KERNEL_DIR ?= /lib/modules/$(KERNELRELEASE)/build
@@ -30,7 +32,7 @@ PROGS += $(if $(shell echo 'int main(void){return 0;}' | $(CC) -m32 -static -x c
 HOST_TEST_SRC := $(wildcard tests/host/*.cpp)
 
 .PHONY: all module tools progs deps check check-host check-vm demo bench vm-shell \
-	clean install uninstall check-matrix sign check-debug
+	clean install uninstall check-matrix sign check-debug deb check-deb
 
 all: module tools progs
 
@@ -41,7 +43,7 @@ tools: $(if $(wildcard utils/main.cpp),$(BUILD)/v4l2loopback-ctl)
 
 $(BUILD)/v4l2loopback-ctl: utils/main.cpp $(UTIL_LIB_SRC) $(wildcard utils/*.h) include/linux/v4l2loopback.h
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) -o $@ utils/main.cpp $(UTIL_LIB_SRC) $(AV_LIBS)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ utils/main.cpp $(UTIL_LIB_SRC) $(AV_LIBS)
 
 progs: $(PROGS)
 
@@ -105,6 +107,22 @@ check-matrix: tools progs
 # T filters cases as for check-vm; more in scripts/debug-kernel.sh).
 check-debug: tools progs
 	$(if $(T),DEBUG_VM_ARGS="--only '$(T)'") scripts/debug-kernel.sh check
+
+# Debian packages v4l2loopback-vb2-dkms and v4l2loopback-vb2-utils (debian/), built
+# with dpkg-buildpackage -us -uc -b in a scratch copy and checked by lintian;
+# the .deb files land in build/deb/.
+deb:
+	scripts/make-deb.sh $(CURDIR)/$(BUILD)/deb
+
+# The packages installed, used in the VM (modprobe by name) and purged, also over
+# Debian's old v4l2loopback-dkms, in a debootstrap chroot (root; made once in
+# build/deb-test/, ~1.3 GB); nothing is installed on the host. Not part of make check
+# (about 4-5 minutes with the package build).
+# The host unit tests are skipped in this package build (make check runs them):
+# DEB_BUILD_OPTIONS=nocheck unless DEB_BUILD_OPTIONS is set.
+check-deb: progs
+	DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS-nocheck}" scripts/make-deb.sh $(CURDIR)/$(BUILD)/deb
+	tests/deb-test.sh $(KERNELRELEASE)
 
 # Secure Boot: sign the built module with a MOK key (docs/secure-boot.md).
 SIGN_KEY ?= /var/lib/dkms/mok.key

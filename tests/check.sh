@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The whole test suite: splat-scanner self-test, host unit tests, module signing and
-# packaging (DKMS, make install) tests, VM suite; one total at the end.
+# The whole test suite: splat-scanner self-test, host unit tests, module signing,
+# version agreement and packaging (DKMS, make install) tests, VM suite; one total at
+# the end. (The Debian packages have their own lane: make check-deb.)
 #
 # Usage: tests/check.sh KERNEL_VERSION   (Makefile: make check, after building everything)
 # Every PASS:/FAIL: line goes to build/check-results.txt. The last line printed is
@@ -25,6 +26,7 @@ PART_WHO=check
 part splat-scan tests/splat-scan-selftest.sh
 part host tests/run-host.sh "$BUILD"
 part sign tests/sign-test.sh "$kernel"
+part version tests/version-test.sh
 part packaging tests/dkms-test.sh "$kernel"
 # shellcheck disable=SC2086
 part vm tests/vm/run.sh --kernel "$kernel" ${VM_ARGS:-}

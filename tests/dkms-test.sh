@@ -10,8 +10,8 @@
 # --dkmstree, --sourcetree, --installtree): nothing under /var/lib/dkms, /usr/src or
 # /lib/modules changes, so it cannot collide with an installed v4l2loopback-dkms
 # (Debian's old driver installs a module of the same name in updates/dkms) and may
-# run while other work uses the machine. The installed .ko must say version 1.0.0
-# (the version in dkms.conf) and be built for VERSION.
+# run while other work uses the machine. The installed .ko must say the version in
+# dkms.conf, which is scripts/version.sh's, and be built for VERSION.
 # install: `make install DESTDIR=STAGE` in a copy of the tree must put the module,
 # v4l2loopback-ctl, its man page, the udev rule, the bash completion and the UAPI
 # header in place, and `make uninstall DESTDIR=STAGE` must remove every one of them.
@@ -37,12 +37,12 @@ if ! command -v dkms >/dev/null; then
 		|| { fail dkms/installed "dkms is missing and 'apt-get install dkms' failed"; finish; }
 fi
 
-# name and version from dkms.conf (what users type: dkms install v4l2loopback/1.0.0)
+# name and version from dkms.conf (what users type: dkms install v4l2loopback/VERSION)
 conf_get() { sed -n "s/^$1=\"\\{0,1\\}\\([^\"]*\\)\"\\{0,1\\}$/\\1/p" "$ROOT/dkms.conf"; }
 name=$(conf_get PACKAGE_NAME)
 ver=$(conf_get PACKAGE_VERSION)
 expect_eq dkms/conf-name v4l2loopback "$name" "PACKAGE_NAME in dkms.conf"
-expect_eq dkms/conf-version 1.0.0 "$ver" "PACKAGE_VERSION in dkms.conf"
+expect_eq dkms/conf-version "$("$ROOT/scripts/version.sh")" "$ver" "PACKAGE_VERSION in dkms.conf (scripts/version.sh)"
 [ -n "$name" ] && [ -n "$ver" ] || finish
 
 W=$(mktemp -d /tmp/lb-dkms.XXXXXX)

@@ -3,7 +3,7 @@
 # Runs inside the test VM (chroot on the host's root): the cases, the demo, the benchmark
 # or a shell.
 #
-# Usage: guest.sh [--mode cases|demo|bench|shell] [--only PATTERN] [--ko PATH]
+# Usage: guest.sh [--mode cases|demo|bench|deb|shell] [--only PATTERN] [--ko PATH]
 #                 [--params "PARAM=V ..."] [--out DIR]
 # Writes DIR/results.txt, DIR/cases/NAME.{log,dmesg,results} and DIR/DONE.
 # Started by the initramfs /init that run.sh builds; /init powers the VM off after.
@@ -222,6 +222,10 @@ bench)
 		mkdir -p "$LB_OUT/bench"
 		run_script bench "$bench"
 	fi
+	;;
+deb)
+	# tests/vm/deb.sh: the packaged module (tests/deb-test.sh), loaded by name
+	run_script deb "$LB_ROOT/tests/vm/deb.sh"
 	;;
 shell)
 	export LB_CASE=shell

@@ -5,7 +5,7 @@
 # Usage: tests/vm/run.sh --kernel V [--ko PATH] [--only PATTERN] [--timeout SECONDS]
 #                        [--shell | --demo] [--params "P=V ..."] [--append "ARGS"]
 #                        [--kimage PATH --moddir ROOT] [--save-logs DIR] [--guest-path DIRS]
-#                        [--bench [--old-ko PATH]] [--timeout-scale N]
+#                        [--bench [--old-ko PATH]] [--deb] [--timeout-scale N]
 #   --kernel V      kernel release to boot (/boot/vmlinuz-V, modules in /lib/modules/V)
 #   --ko PATH       module to test (default: <project>/v4l2loopback.ko)
 #   --only PATTERN  run only the cases whose name (file name without .sh) matches
@@ -24,6 +24,8 @@
 #   --bench         run tests/vm/bench.sh (ours vs the old driver; --only filters row ids);
 #                   results and the report (tests/bench-report.sh) in build/bench/
 #   --old-ko PATH   the old driver's module for --bench (scripts/bench-deps.sh prints it)
+#   --deb           run tests/vm/deb.sh: the packaged module loaded by name (with
+#                   --moddir of the chroot it was installed in; tests/deb-test.sh)
 #   --timeout-scale N  multiply every case's time limit (and lib.sh wait_for) by the
 #                   integer N, for a slow kernel (KASAN, lockdep); --timeout is separate
 # Environment: VM_KVM=0|1 forces KVM off/on (default: on when it actually works).
@@ -62,6 +64,7 @@ while [ $# -gt 0 ]; do
 	--shell) mode=shell; shift ;;
 	--demo) mode=demo; shift ;;
 	--bench) mode=bench; shift ;;
+	--deb) mode=deb; shift ;;
 	--old-ko) old_ko=${2:?}; shift 2 ;;
 	--params) params=${2-}; shift 2 ;;
 	--append) append=${2-}; shift 2 ;;
