@@ -47,6 +47,7 @@ static void lb_dev_release(struct v4l2_device *v4l2_dev)
 	lb_frame_put(dev->grey);
 	lb_frame_put(dev->timeout_image);
 	lb_frame_put(dev->timeout_image_next);
+	lb_pool_put(dev->pool);
 	mutex_destroy(&dev->lock);
 	kfree(dev);
 }
@@ -63,6 +64,7 @@ static void lb_dev_init_format(struct lb_dev *dev)
 	lb_format_fill(dev->fmt, &dev->pix, dev->cfg.min_width,
 		       dev->cfg.max_width, dev->cfg.min_height,
 		       dev->cfg.max_height);
+	lb_pool_resize(dev->pool, dev->pix.sizeimage);
 	dev->timeperframe = (struct v4l2_fract){ 1, 30 };
 }
 
@@ -80,6 +82,11 @@ int lb_dev_create(const struct lb_config *cfg, int index, struct lb_dev **out)
 	if (!dev->cfg.label[0])
 		snprintf(dev->cfg.label, sizeof(dev->cfg.label),
 			 "Dummy video device (0x%04X)", index);
+	dev->pool = lb_pool_create();
+	if (!dev->pool) {
+		kfree(dev);
+		return -ENOMEM;
+	}
 	mutex_init(&dev->lock);
 	INIT_LIST_HEAD(&dev->readers);
 	init_waitqueue_head(&dev->copy_wq);
@@ -138,6 +145,7 @@ unregister_v4l2:
 	v4l2_device_unregister(&dev->v4l2_dev);
 free_dev:
 	mutex_destroy(&dev->lock);
+	lb_pool_put(dev->pool);
 	kfree(dev);
 	return ret;
 }

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * MMAP capture buffers that show frames instead of holding copies: the
- * vb2 memory ops of a reader's MMAP buffers (struct lb_fmap).
+ * MMAP buffers that show frames instead of holding copies: the vb2 memory
+ * ops of the MMAP buffers of readers and of the writer (struct lb_fmap).
+ *
+ * The writer's MMAP buffer is a frame that the writer fills through its
+ * mapping, writable. When it is queued the buffer trades it for a fresh
+ * frame (lb_fmap_swap()): the writer's mappings of the old one are zapped
+ * first, so the frame is published without a copy and nobody writes into
+ * it again; the writer's next access maps the fresh frame, in one fault.
  *
  * A buffer that shows a frame maps the frame's pages into the reader
  * read-only, the whole window on the first fault (one fault per frame and
@@ -57,7 +63,7 @@
 #include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
-#include <media/videobuf2-core.h>
+#include <media/videobuf2-v4l2.h>
 #include <media/videobuf2-vmalloc.h>
 #include "compat.h"
 #include "frame.h"
@@ -79,8 +85,9 @@
  * @own: the reader's own pages, by page index, or NULL [@lock]
  * @mapped: PTEs may exist since the last zap [@lock]
  * @vpriv: private memory (vb2_vmalloc), once exported or used by read()
- *         [@lock to set; then fixed]
+ *         or write() [@lock to set; then fixed]
  * @kvaddr: its kernel address
+ * @out: a writer's buffer: @frame is written by the writer, never NULL
  */
 struct lb_fmap {
 	refcount_t users;
@@ -95,6 +102,7 @@ struct lb_fmap {
 	bool mapped;
 	void *vpriv;
 	void *kvaddr;
+	bool out;
 };
 
 static struct vfsmount *lb_fmap_mnt;
@@ -217,7 +225,7 @@ static struct page *lb_fmap_frame_page(struct lb_fmap *m, unsigned long k)
 	lockdep_assert_held(&m->lock);
 	if (!m->frame || k >= m->frame->size >> PAGE_SHIFT)
 		return NULL;
-	return vmalloc_to_page(m->frame->vaddr + (k << PAGE_SHIFT));
+	return m->frame->pages[k];
 }
 
 /*
@@ -248,8 +256,9 @@ static struct page *lb_fmap_own_page(struct lb_fmap *m, unsigned long k)
 }
 
 /*
- * What page @k maps to without making anything: the private memory, an
- * own page, or the frame's page (read-only: *@ro). Called with @lock.
+ * What page @k maps to without making anything: the private memory, the
+ * writer's frame, an own page, or the frame's page (read-only: *@ro).
+ * Called with @lock.
  */
 static unsigned long lb_fmap_pfn(struct lb_fmap *m, unsigned long k, bool *ro)
 {
@@ -259,6 +268,10 @@ static unsigned long lb_fmap_pfn(struct lb_fmap *m, unsigned long k, bool *ro)
 	*ro = false;
 	if (m->kvaddr)
 		return vmalloc_to_pfn(m->kvaddr + (k << PAGE_SHIFT));
+	if (m->out) {
+		page = lb_fmap_frame_page(m, k);
+		return page ? page_to_pfn(page) : 0;
+	}
 	if (m->own && m->own[k])
 		return page_to_pfn(m->own[k]);
 	page = lb_fmap_frame_page(m, k);
@@ -389,6 +402,16 @@ static void *lb_fmap_alloc(struct vb2_buffer *vb, struct device *dev,
 	m->npages = m->size >> PAGE_SHIFT;
 	m->pgoff = atomic_long_fetch_add(m->npages, &lb_fmap_next_pgoff) &
 		   LB_FMAP_PGOFF_MASK;
+	if (V4L2_TYPE_IS_OUTPUT(vb->vb2_queue->type)) {
+		/* mapped before the writer fills it: zeroed */
+		m->out = true;
+		m->frame = lb_frame_alloc(NULL, m->size, true);
+		if (!m->frame) {
+			mutex_destroy(&m->lock);
+			kfree(m);
+			return ERR_PTR(-ENOMEM);
+		}
+	}
 	atomic_long_inc(&lb_fmaps_live);
 	return m;
 }
@@ -485,14 +508,50 @@ struct vb2_mem_ops lb_fmap_memops = {
 	.num_users = lb_fmap_num_users,
 };
 
+/*
+ * MMAP buffers are ours (lb_fmap_memops); USERPTR and DMABUF ones plain
+ * vb2_vmalloc memory. A queue's memory ops can change only while it has no
+ * buffers: before REQBUFS for the other kind (@free: it frees the old
+ * buffers first, with their own ops) or CREATE_BUFS. Called with the
+ * queue's lock.
+ */
+int lb_fmap_set_memory(struct vb2_queue *q, u32 memory, bool free)
+{
+	struct v4l2_requestbuffers none = {
+		.type = q->type,
+		.memory = q->memory,
+	};
+	const struct vb2_mem_ops *ops;
+	int ret;
+
+	lockdep_assert_held(q->lock);
+	if (memory == V4L2_MEMORY_MMAP)
+		ops = &lb_fmap_memops;
+	else if (memory == V4L2_MEMORY_USERPTR || memory == V4L2_MEMORY_DMABUF)
+		ops = &vb2_vmalloc_memops;
+	else
+		return 0;	/* vb2 says what is wrong with it */
+	if (q->mem_ops == ops)
+		return 0;
+	if (vb2_is_busy(q)) {
+		if (!free)
+			return 0;
+		ret = vb2_reqbufs(q, &none);
+		if (ret)
+			return ret;
+	}
+	q->mem_ops = ops;
+	return 0;
+}
+
 static struct lb_fmap *lb_fmap_of(struct vb2_buffer *vb)
 {
 	return vb->planes[0].mem_priv;
 }
 
 /*
- * Does @vb show frames by reference (an MMAP buffer of ours, not fallen
- * back to private memory)? Called with the device lock.
+ * Does @vb show frames by reference, or trade them (an MMAP buffer of ours,
+ * not fallen back to private memory)? Called with the device lock.
  */
 bool lb_fmap_shares(struct vb2_buffer *vb)
 {
@@ -520,4 +579,25 @@ void lb_fmap_clear(struct vb2_buffer *vb)
 	mutex_lock(&m->lock);
 	lb_fmap_reset(m);
 	mutex_unlock(&m->lock);
+}
+
+/*
+ * The writer queued @vb: it gives up the frame it holds, which nothing maps
+ * any more when this returns (the caller's reference), and holds @fresh
+ * from now on. Called with the device lock.
+ */
+struct lb_frame *lb_fmap_swap(struct vb2_buffer *vb, struct lb_frame *fresh)
+{
+	struct lb_fmap *m = lb_fmap_of(vb);
+	struct lb_frame *f;
+
+	mutex_lock(&m->lock);
+	if (m->mapped) {
+		lb_fmap_zap(m, 0, m->npages);
+		m->mapped = false;
+	}
+	f = m->frame;
+	m->frame = fresh;
+	mutex_unlock(&m->lock);
+	return f;
 }

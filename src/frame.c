@@ -5,47 +5,132 @@
  * Lifetime: lb_frame_alloc() returns a frame with one reference, owned by
  * its creator, who fills it and seals it (lb_frame_seal()). Whoever keeps a
  * pointer to a frame holds a reference of its own (lb_frame_get()): the
- * store, the timeout image, and each capture buffer that shows the frame.
- * lb_frame_put() drops one; the last one frees the memory. A frame's pages
- * are mapped into readers only while a buffer holds a reference (fmap.c
- * unmaps them before it drops it), so freed pages are never mapped.
+ * store, the timeout image, and each buffer that shows the frame.
+ * lb_frame_put() drops one; the last one frees the memory, or gives it back
+ * to the device's pool. A frame's pages are mapped into a process only while
+ * a buffer holds a reference (fmap.c unmaps them before it drops it), so
+ * freed or reused pages are never mapped.
  * Puts happen in process context only (vfree may sleep).
+ *
+ * The pool: a device keeps a few frames of its current size whose last
+ * reference went (struct lb_pool), so that a stream does not vmalloc and
+ * vfree every frame. A pooled frame still holds an older image of the same
+ * device, which anyone who may open the device may see anyway; fresh memory
+ * is zeroed when the creator asks (an MMAP writer's buffer). Every frame
+ * holds a reference to its pool, so a pool outlives its device while frames
+ * of it are in use; the pool's own list holds none.
+ * Locking: @lock of the pool protects its list and @size; it is taken under
+ * the device lock or a buffer's lock, and takes nothing else.
  */
 #include <linux/debugfs.h>
+#include <linux/list.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 #include "frame.h"
 
+/* most frames a pool keeps: 4, within 64 MB (none of 8K frames) */
+#define LB_POOL_FRAMES 4
+#define LB_POOL_BYTES (64UL << 20)
+
+/**
+ * struct lb_pool - frames of one device to reuse
+ * @ref: the device's reference and one per frame made from the pool
+ * @lock: protects the rest
+ * @free: frames whose last reference went, all of @size
+ * @nfree: how many
+ * @size: the size of the device's frames now (whole pages)
+ */
+struct lb_pool {
+	struct kref ref;
+	struct mutex lock;
+	struct list_head free;
+	unsigned int nfree;
+	size_t size;
+};
+
 /* what frames and buffers hold now, module-wide (debugfs "memory") */
 static atomic_long_t lb_frames_live;
+static atomic_long_t lb_frames_pooled;
 static atomic_long_t lb_frame_pages_live;
 atomic_long_t lb_own_pages_live;
 atomic_long_t lb_fmaps_live;
 static struct dentry *lb_debugfs;
 
-/* A frame with room for @bytes, not yet filled. */
-struct lb_frame *lb_frame_alloc(size_t bytes)
+static void lb_frame_free_mem(struct lb_frame *f)
 {
-	struct lb_frame *f;
+	atomic_long_sub(f->size >> PAGE_SHIFT, &lb_frame_pages_live);
+	kvfree(f->pages);
+	vfree(f->vaddr);
+	kfree(f);
+}
 
-	if (!bytes)
-		return NULL;
-	f = kmalloc(sizeof(*f), GFP_KERNEL);
+/* New memory for a frame of @size bytes (whole pages), and its page list. */
+static struct lb_frame *lb_frame_new(size_t size, bool zero)
+{
+	size_t i, n = size >> PAGE_SHIFT;
+	struct lb_frame *f = kmalloc(sizeof(*f), GFP_KERNEL);
+
 	if (!f)
 		return NULL;
-	f->size = PAGE_ALIGN(bytes);
-	f->vaddr = vmalloc(f->size);
-	if (!f->vaddr) {
+	f->size = size;
+	f->vaddr = zero ? vzalloc(size) : vmalloc(size);
+	f->pages = kvmalloc_array(n, sizeof(*f->pages), GFP_KERNEL);
+	if (!f->vaddr || !f->pages) {
+		kvfree(f->pages);
+		vfree(f->vaddr);
 		kfree(f);
 		return NULL;
 	}
+	for (i = 0; i < n; i++)
+		f->pages[i] = vmalloc_to_page(f->vaddr + (i << PAGE_SHIFT));
+	atomic_long_add(n, &lb_frame_pages_live);
+	return f;
+}
+
+/* A frame from @pool's free list if it has one of @size. */
+static struct lb_frame *lb_pool_take(struct lb_pool *pool, size_t size)
+{
+	struct lb_frame *f = NULL;
+
+	mutex_lock(&pool->lock);
+	if (pool->size == size && !list_empty(&pool->free)) {
+		f = list_first_entry(&pool->free, struct lb_frame, entry);
+		list_del(&f->entry);
+		pool->nfree--;
+		atomic_long_dec(&lb_frames_pooled);
+	}
+	mutex_unlock(&pool->lock);
+	return f;
+}
+
+/*
+ * A frame with room for @bytes, not yet filled: from @pool (may be NULL) if
+ * it has one, else new memory, zeroed if @zero (it is to be mapped before
+ * its creator fills it).
+ */
+struct lb_frame *lb_frame_alloc(struct lb_pool *pool, size_t bytes, bool zero)
+{
+	size_t size = PAGE_ALIGN(bytes);
+	struct lb_frame *f = NULL;
+
+	if (!bytes)
+		return NULL;
+	if (pool)
+		f = lb_pool_take(pool, size);
+	if (!f)
+		f = lb_frame_new(size, zero);
+	if (!f)
+		return NULL;
 	kref_init(&f->ref);
 	f->bytes = 0;
+	f->pool = pool;
+	if (pool)
+		kref_get(&pool->ref);
 	atomic_long_inc(&lb_frames_live);
-	atomic_long_add(f->size >> PAGE_SHIFT, &lb_frame_pages_live);
 	return f;
 }
 
@@ -60,14 +145,41 @@ void lb_frame_seal(struct lb_frame *f, u32 bytes)
 	memset(f->vaddr + f->bytes, 0, f->size - f->bytes);
 }
 
+static void lb_pool_release(struct kref *ref)
+{
+	struct lb_pool *pool = container_of(ref, struct lb_pool, ref);
+	struct lb_frame *f, *tmp;
+
+	list_for_each_entry_safe(f, tmp, &pool->free, entry) {
+		atomic_long_dec(&lb_frames_pooled);
+		lb_frame_free_mem(f);
+	}
+	mutex_destroy(&pool->lock);
+	kfree(pool);
+}
+
+/* The last reference went: back to the pool, if it keeps frames like it. */
 static void lb_frame_free(struct kref *ref)
 {
 	struct lb_frame *f = container_of(ref, struct lb_frame, ref);
+	struct lb_pool *pool = f->pool;
+	bool kept = false;
 
 	atomic_long_dec(&lb_frames_live);
-	atomic_long_sub(f->size >> PAGE_SHIFT, &lb_frame_pages_live);
-	vfree(f->vaddr);
-	kfree(f);
+	if (pool) {
+		mutex_lock(&pool->lock);
+		if (f->size == pool->size && pool->nfree < LB_POOL_FRAMES &&
+		    (pool->nfree + 1) * f->size <= LB_POOL_BYTES) {
+			list_add(&f->entry, &pool->free);
+			pool->nfree++;
+			atomic_long_inc(&lb_frames_pooled);
+			kept = true;
+		}
+		mutex_unlock(&pool->lock);
+		kref_put(&pool->ref, lb_pool_release);
+	}
+	if (!kept)
+		lb_frame_free_mem(f);
 }
 
 void lb_frame_put(struct lb_frame *f)
@@ -76,10 +188,47 @@ void lb_frame_put(struct lb_frame *f)
 		kref_put(&f->ref, lb_frame_free);
 }
 
+struct lb_pool *lb_pool_create(void)
+{
+	struct lb_pool *pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+
+	if (!pool)
+		return NULL;
+	kref_init(&pool->ref);
+	mutex_init(&pool->lock);
+	INIT_LIST_HEAD(&pool->free);
+	return pool;
+}
+
+/* The device is gone: its frames in use keep the pool until they go. */
+void lb_pool_put(struct lb_pool *pool)
+{
+	if (pool)
+		kref_put(&pool->ref, lb_pool_release);
+}
+
+/* The device's frames are @bytes from now on: the pool forgets other sizes. */
+void lb_pool_resize(struct lb_pool *pool, size_t bytes)
+{
+	struct lb_frame *f, *tmp;
+	LIST_HEAD(old);
+
+	mutex_lock(&pool->lock);
+	pool->size = PAGE_ALIGN(bytes);
+	list_splice_init(&pool->free, &old);
+	pool->nfree = 0;
+	mutex_unlock(&pool->lock);
+	list_for_each_entry_safe(f, tmp, &old, entry) {
+		atomic_long_dec(&lb_frames_pooled);
+		lb_frame_free_mem(f);
+	}
+}
+
 static int lb_memory_show(struct seq_file *s, void *unused)
 {
-	seq_printf(s, "frames %ld\nframe_pages %ld\nbuffers %ld\nown_pages %ld\n",
+	seq_printf(s, "frames %ld\npooled %ld\nframe_pages %ld\nbuffers %ld\nown_pages %ld\n",
 		   atomic_long_read(&lb_frames_live),
+		   atomic_long_read(&lb_frames_pooled),
 		   atomic_long_read(&lb_frame_pages_live),
 		   atomic_long_read(&lb_fmaps_live),
 		   atomic_long_read(&lb_own_pages_live));
@@ -88,9 +237,10 @@ static int lb_memory_show(struct seq_file *s, void *unused)
 DEFINE_SHOW_ATTRIBUTE(lb_memory);
 
 /*
- * /sys/kernel/debug/v4l2loopback/memory: the frames alive and their pages,
- * the MMAP capture buffers alive and the pages readers wrote into (tests
- * check that all return to zero). Nothing fails without debugfs.
+ * /sys/kernel/debug/v4l2loopback/memory: the frames in use, the frames
+ * kept in pools, the pages of both, the MMAP buffers alive and the pages
+ * readers wrote into (tests check that they return to their baseline).
+ * Nothing fails without debugfs.
  */
 void lb_frame_debugfs_init(void)
 {

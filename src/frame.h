@@ -9,19 +9,25 @@
 
 #include <linux/atomic.h>
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/types.h>
 
 struct address_space;
+struct page;
 struct file;
 struct vb2_buffer;
 struct vb2_mem_ops;
+struct vb2_queue;
 
 /**
  * struct lb_frame - one image, shared by reference
  * @ref: references; the frame is freed when the last one drops
  * @vaddr: its memory (vmalloc, @size bytes, page aligned)
+ * @pages: the pages of that memory, in order
  * @size: bytes allocated, a whole number of pages
  * @bytes: bytes of image; the rest up to @size is zero
+ * @pool: the pool it goes back to, or NULL
+ * @entry: in the pool's free list, while it is there
  *
  * A frame is filled by its creator while only the creator holds it; once
  * it is published (made the store's frame, the timeout image, or shown in a
@@ -30,16 +36,24 @@ struct vb2_mem_ops;
 struct lb_frame {
 	struct kref ref;
 	void *vaddr;
+	struct page **pages;
 	size_t size;
 	u32 bytes;
+	struct lb_pool *pool;
+	struct list_head entry;
 };
 
 extern atomic_long_t lb_own_pages_live;
 extern atomic_long_t lb_fmaps_live;
 
-struct lb_frame *lb_frame_alloc(size_t bytes);
+struct lb_pool;
+
+struct lb_frame *lb_frame_alloc(struct lb_pool *pool, size_t bytes, bool zero);
 void lb_frame_seal(struct lb_frame *f, u32 bytes);
 void lb_frame_put(struct lb_frame *f);
+struct lb_pool *lb_pool_create(void);
+void lb_pool_put(struct lb_pool *pool);
+void lb_pool_resize(struct lb_pool *pool, size_t bytes);
 void lb_frame_debugfs_init(void);
 void lb_frame_debugfs_exit(void);
 
@@ -58,5 +72,7 @@ void lb_fmap_release(struct file *file);
 bool lb_fmap_shares(struct vb2_buffer *vb);
 void lb_fmap_show(struct vb2_buffer *vb, struct lb_frame *f);
 void lb_fmap_clear(struct vb2_buffer *vb);
+struct lb_frame *lb_fmap_swap(struct vb2_buffer *vb, struct lb_frame *fresh);
+int lb_fmap_set_memory(struct vb2_queue *q, u32 memory, bool free);
 
 #endif /* LB_FRAME_H */

@@ -315,6 +315,10 @@ static int lb_reqbufs(struct file *file, void *priv,
 		fh->image_writer = false;
 		if (p->count) {
 			ret = lb_writer_claim(dev, fh);
+			if (!ret && dev->out_q.owner && dev->out_q.owner != &fh->fh)
+				ret = -EBUSY;
+			if (!ret)
+				ret = lb_fmap_set_memory(&dev->out_q, p->memory, true);
 			if (ret)
 				return ret;
 		}
@@ -325,7 +329,7 @@ static int lb_reqbufs(struct file *file, void *priv,
 	}
 	ret = p->count ? lb_reader_claim(dev, fh) : lb_reader_may_claim(dev, fh);
 	if (!ret && p->count)
-		ret = lb_reader_set_memory(fh, p->memory, true);
+		ret = lb_fmap_set_memory(&fh->cap_q, p->memory, true);
 	if (ret)
 		goto out;
 	ret = vb2_reqbufs(&fh->cap_q, p);
@@ -356,12 +360,14 @@ static int lb_create_bufs(struct file *file, void *priv,
 			if (ret)
 				return ret;
 		}
+		if (!dev->out_q.owner || dev->out_q.owner == &fh->fh)
+			lb_fmap_set_memory(&dev->out_q, p->memory, false);
 		return vb2_ioctl_create_bufs(file, priv, p);
 	}
 	ret = p->count ? lb_reader_claim(dev, fh) : lb_reader_may_claim(dev, fh);
 	if (ret)
 		return ret;
-	lb_reader_set_memory(fh, p->memory, false);
+	lb_fmap_set_memory(&fh->cap_q, p->memory, false);
 	ret = vb2_create_bufs(&fh->cap_q, p);
 	if (!vb2_is_busy(&fh->cap_q))
 		lb_reader_release(dev, fh);

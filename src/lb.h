@@ -116,6 +116,8 @@ struct lb_dev {
 	/* woken whenever a copy without the lock ends */
 	wait_queue_head_t copy_wq;
 
+	/* frames of the current size to reuse (frame.c) */
+	struct lb_pool *pool;
 	/* the store: the newest frame and its sequence and timestamp [L] */
 	struct lb_frame *store;
 	u64 store_seq;
@@ -189,9 +191,16 @@ struct lb_fh {
 	u32 image_pos;
 };
 
+/**
+ * struct lb_buffer - a buffer of either queue
+ * @vb: vb2's
+ * @list: in the reader's @queued or @copying list [L]
+ * @frame: a writer's buffer: its frame, from QBUF until published [L]
+ */
 struct lb_buffer {
 	struct vb2_v4l2_buffer vb;
 	struct list_head list;
+	struct lb_frame *frame;
 };
 
 static inline struct lb_buffer *to_lb_buffer(struct vb2_v4l2_buffer *vbuf)
@@ -241,7 +250,6 @@ int lb_reader_claim(struct lb_dev *dev, struct lb_fh *fh);
 void lb_reader_release(struct lb_dev *dev, struct lb_fh *fh);
 void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh);
 void lb_readers_deliver_all(struct lb_dev *dev);
-int lb_reader_set_memory(struct lb_fh *fh, u32 memory, bool free);
 
 /* a write() frame on its way into one reader's buffer (reader.c) */
 struct lb_copy {
@@ -260,7 +268,6 @@ void lb_readers_source_change(struct lb_dev *dev);
 /* store.c: the newest frame */
 void lb_store_set(struct lb_dev *dev, struct lb_frame *f);
 void lb_store_publish(struct lb_dev *dev, u64 ts);
-int lb_store_copy(struct lb_dev *dev, const void *data, u32 bytes);
 
 /* ticker.c: sustain_framerate and timeout */
 void lb_ticker_init(struct lb_dev *dev);

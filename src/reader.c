@@ -136,43 +136,6 @@ int lb_reader_queue_init(struct lb_fh *fh)
 }
 
 /*
- * MMAP buffers share frames (lb_fmap_memops); USERPTR and DMABUF ones are
- * plain vb2_vmalloc memory. A queue's memory ops can change only while it
- * has no buffers: before REQBUFS for the other kind (@free: it frees the
- * old buffers first, with their own ops) or CREATE_BUFS. Called with the
- * lock.
- */
-int lb_reader_set_memory(struct lb_fh *fh, u32 memory, bool free)
-{
-	struct vb2_queue *q = &fh->cap_q;
-	struct v4l2_requestbuffers none = {
-		.type = q->type,
-		.memory = q->memory,
-	};
-	const struct vb2_mem_ops *ops;
-	int ret;
-
-	lockdep_assert_held(&fh->dev->lock);
-	if (memory == V4L2_MEMORY_MMAP)
-		ops = &lb_fmap_memops;
-	else if (memory == V4L2_MEMORY_USERPTR || memory == V4L2_MEMORY_DMABUF)
-		ops = &vb2_vmalloc_memops;
-	else
-		return 0;	/* vb2 says what is wrong with it */
-	if (q->mem_ops == ops)
-		return 0;
-	if (vb2_is_busy(q)) {
-		if (!free)
-			return 0;
-		ret = vb2_reqbufs(q, &none);
-		if (ret)
-			return ret;
-	}
-	q->mem_ops = ops;
-	return 0;
-}
-
-/*
  * Could @fh become a reader? Not while max_readers others read: then even
  * its REQBUFS(0) gets EBUSY, as with V4L2's single streaming owner.
  */

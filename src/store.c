@@ -25,20 +25,3 @@ void lb_store_publish(struct lb_dev *dev, u64 ts)
 	dev->store_seq++;
 	dev->last_publish_ns = ktime_get_ns();
 }
-
-/* A new frame of @bytes from @data, copied; published by the caller. */
-int lb_store_copy(struct lb_dev *dev, const void *data, u32 bytes)
-{
-	struct lb_frame *f;
-
-	lockdep_assert_held(&dev->lock);
-	bytes = min(bytes, dev->pix.sizeimage);
-	f = lb_frame_alloc(dev->pix.sizeimage);
-	if (!f)
-		return -ENOMEM;
-	memcpy(f->vaddr, data, bytes);
-	lb_frame_seal(f, bytes);
-	lb_store_set(dev, f);
-	lb_frame_put(f);
-	return 0;
-}

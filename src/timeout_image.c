@@ -27,7 +27,7 @@ ssize_t lb_timeout_image_write(struct lb_dev *dev, struct lb_fh *fh,
 	/* a new image, or the format grew under an unfinished one */
 	if (fh->image_pos == 0 || !f || f->size < size) {
 		lb_frame_put(f);
-		f = lb_frame_alloc(size);
+		f = lb_frame_alloc(NULL, size, false);
 		dev->timeout_image_next = f;
 		fh->image_pos = 0;
 		if (!f)
@@ -58,7 +58,7 @@ static struct lb_frame *lb_timeout_image_grey(struct lb_dev *dev)
 
 	if (dev->grey)
 		return dev->grey;
-	f = lb_frame_alloc(size);
+	f = lb_frame_alloc(NULL, size, false);
 	if (!f)
 		return NULL;
 	memset(f->vaddr, 0x80, size);

@@ -31,9 +31,38 @@ static int lb_out_buf_out_validate(struct vb2_buffer *vb)
 	return vbuf->field == V4L2_FIELD_NONE ? 0 : -EINVAL;
 }
 
+/*
+ * The frame in writer buffer @vb, @bytes of it: an MMAP buffer's own frame,
+ * which it trades for a fresh one (no copy: the writer's mappings of it are
+ * gone before it is published); any other buffer's contents, copied into a
+ * new frame. NULL without memory. Called with the lock.
+ */
+static struct lb_frame *lb_writer_take_frame(struct lb_dev *dev,
+					     struct vb2_buffer *vb, u32 bytes)
+{
+	struct lb_frame *f;
+	void *vaddr;
+
+	if (lb_fmap_shares(vb)) {
+		f = lb_frame_alloc(dev->pool, vb2_plane_size(vb, 0), true);
+		return f ? lb_fmap_swap(vb, f) : NULL;
+	}
+	vaddr = vb2_plane_vaddr(vb, 0);
+	f = vaddr ? lb_frame_alloc(dev->pool, dev->pix.sizeimage, false) : NULL;
+	if (f)
+		memcpy(f->vaddr, vaddr, bytes);
+	return f;
+}
+
+/*
+ * QBUF: the buffer's frame is taken now (what the writer queued is what
+ * readers get, whatever it does with the buffer afterwards), published when
+ * vb2 hands the buffer to the driver (lb_out_buf_queue()).
+ */
 static int lb_out_buf_prepare(struct vb2_buffer *vb)
 {
 	struct lb_dev *dev = vb2_get_drv_priv(vb->vb2_queue);
+	struct lb_buffer *buf = to_lb_buffer(to_vb2_v4l2_buffer(vb));
 	unsigned long used = vb2_get_plane_payload(vb, 0);
 
 	if (vb2_plane_size(vb, 0) < dev->pix.sizeimage)
@@ -47,7 +76,25 @@ static int lb_out_buf_prepare(struct vb2_buffer *vb)
 			return -EINVAL;
 		vb2_set_plane_payload(vb, 0, dev->pix.sizeimage);
 	}
+	lb_frame_put(buf->frame);
+	buf->frame = lb_writer_take_frame(dev, vb,
+					  vb2_get_plane_payload(vb, 0));
+	if (!buf->frame) {
+		lb_dbg(dev, 1, "no memory for a frame of %u bytes: QBUF fails\n",
+		       dev->pix.sizeimage);
+		return -ENOMEM;
+	}
+	lb_frame_seal(buf->frame, vb2_get_plane_payload(vb, 0));
 	return 0;
+}
+
+/* A buffer comes back (DQBUF, or cancelled) or goes: its frame, if left. */
+static void lb_out_buf_finish(struct vb2_buffer *vb)
+{
+	struct lb_buffer *buf = to_lb_buffer(to_vb2_v4l2_buffer(vb));
+
+	lb_frame_put(buf->frame);
+	buf->frame = NULL;
 }
 
 /*
@@ -80,31 +127,20 @@ static void lb_writer_publish(struct lb_dev *dev, struct lb_frame *f, u64 ts)
 }
 
 /*
- * A buffer from the writer: copied into a new frame, which every reader
- * then gets by reference or as a copy; the buffer goes straight back.
+ * A buffer from the writer: the frame taken at QBUF goes to every reader,
+ * by reference or as a copy; the buffer goes straight back.
  */
 static void lb_out_buf_queue(struct vb2_buffer *vb)
 {
 	struct vb2_v4l2_buffer *vbuf = to_vb2_v4l2_buffer(vb);
+	struct lb_buffer *buf = to_lb_buffer(vbuf);
 	struct lb_dev *dev = vb2_get_drv_priv(vb->vb2_queue);
-	void *vaddr = vb2_plane_vaddr(vb, 0);
-	struct lb_frame *f;
-	u32 bytes;
 
 	vbuf->sequence = dev->out_seq++;
 	vbuf->field = V4L2_FIELD_NONE;
-	bytes = min_t(u32, vb2_get_plane_payload(vb, 0), dev->pix.sizeimage);
-	f = vaddr ? lb_frame_alloc(dev->pix.sizeimage) : NULL;
-	if (!f) {
-		lb_dbg(dev, 1, "no memory for a frame of %u bytes: frame dropped\n",
-		       dev->pix.sizeimage);
-		vb2_buffer_done(vb, VB2_BUF_STATE_ERROR);
-		return;
-	}
-	memcpy(f->vaddr, vaddr, bytes);
-	lb_frame_seal(f, bytes);
-	lb_writer_publish(dev, f, vb->timestamp);
-	lb_frame_put(f);
+	lb_writer_publish(dev, buf->frame, vb->timestamp);
+	lb_frame_put(buf->frame);
+	buf->frame = NULL;
 	lb_readers_deliver_all(dev);
 	vb2_buffer_done(vb, VB2_BUF_STATE_DONE);
 }
@@ -128,7 +164,7 @@ ssize_t lb_writer_write_frame(struct lb_dev *dev, const char __user *buf,
 	lockdep_assert_held(&dev->lock);
 	if (!count || count > dev->pix.sizeimage)
 		return -EINVAL;
-	f = lb_frame_alloc(dev->pix.sizeimage);
+	f = lb_frame_alloc(dev->pool, dev->pix.sizeimage, false);
 	if (!f)
 		return -ENOMEM;
 	n = lb_readers_copy_begin(dev, count, &c);
@@ -175,6 +211,8 @@ static const struct vb2_ops lb_out_qops = {
 	.queue_setup = lb_out_queue_setup,
 	.buf_out_validate = lb_out_buf_out_validate,
 	.buf_prepare = lb_out_buf_prepare,
+	.buf_finish = lb_out_buf_finish,
+	.buf_cleanup = lb_out_buf_finish,
 	.buf_queue = lb_out_buf_queue,
 	.start_streaming = lb_out_start_streaming,
 	.stop_streaming = lb_out_stop_streaming,
@@ -190,7 +228,7 @@ int lb_writer_queue_init(struct lb_dev *dev)
 	q->drv_priv = dev;
 	q->buf_struct_size = sizeof(struct lb_buffer);
 	q->ops = &lb_out_qops;
-	q->mem_ops = &vb2_vmalloc_memops;
+	q->mem_ops = &lb_fmap_memops;
 	q->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_COPY;
 	q->lock = &dev->lock;
 	q->dev = dev->v4l2_dev.dev;
@@ -245,6 +283,7 @@ int lb_writer_set_format(struct lb_dev *dev, struct v4l2_pix_format *pix)
 	dev->fmt = fmt;
 	dev->pix = *pix;
 	if (changed) {
+		lb_pool_resize(dev->pool, pix->sizeimage);
 		lb_store_set(dev, NULL);
 		lb_timeout_image_format_changed(dev);
 		lb_readers_source_change(dev);

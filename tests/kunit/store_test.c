@@ -46,7 +46,7 @@ static unsigned int refs(struct lb_frame *f)
 
 static void frame_whole_pages_zero_tail(struct kunit *test)
 {
-	struct lb_frame *f = lb_frame_alloc(5000);
+	struct lb_frame *f = lb_frame_alloc(NULL, 5000, false);
 	u8 *p;
 	size_t i, bad = 0;
 
@@ -68,13 +68,13 @@ static void frame_whole_pages_zero_tail(struct kunit *test)
 
 static void frame_rejects_empty(struct kunit *test)
 {
-	KUNIT_EXPECT_NULL(test, lb_frame_alloc(0));
+	KUNIT_EXPECT_NULL(test, lb_frame_alloc(NULL, 0, false));
 	lb_frame_put(NULL);	/* a no-op */
 }
 
 static void frame_references(struct kunit *test)
 {
-	struct lb_frame *f = lb_frame_alloc(10);
+	struct lb_frame *f = lb_frame_alloc(NULL, 10, false);
 	long live;
 
 	KUNIT_ASSERT_NOT_NULL(test, f);
@@ -87,39 +87,80 @@ static void frame_references(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_live), live - 1);
 }
 
-static void store_copy_keeps_unpublished(struct kunit *test)
+/* a sealed frame of @bytes from @src, as the writer makes them */
+static struct lb_frame *frame_of(struct kunit *test, const u8 *src, u32 bytes)
+{
+	struct lb_frame *f = lb_frame_alloc(NULL, bytes, false);
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	memcpy(f->vaddr, src, bytes);
+	lb_frame_seal(f, bytes);
+	return f;
+}
+
+static void frame_zeroed_on_request(struct kunit *test)
+{
+	struct lb_frame *f = lb_frame_alloc(NULL, 3 * PAGE_SIZE, true);
+	size_t i, bad = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	for (i = 0; i < f->size; i++)
+		bad += ((u8 *)f->vaddr)[i] != 0;
+	KUNIT_EXPECT_EQ(test, bad, (size_t)0);
+	lb_frame_put(f);
+}
+
+static void pool_reuses_frames_of_its_size(struct kunit *test)
+{
+	struct lb_pool *pool = lb_pool_create();
+	struct lb_frame *a, *b, *c;
+	long pooled;
+
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	lb_pool_resize(pool, 100);
+	pooled = atomic_long_read(&lb_frames_pooled);
+	a = lb_frame_alloc(pool, 100, false);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_EXPECT_PTR_EQ(test, a->pool, pool);
+	lb_frame_put(a);	/* back to the pool */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_pooled), pooled + 1);
+	b = lb_frame_alloc(pool, 100, true);
+	KUNIT_EXPECT_PTR_EQ(test, b, a);	/* the same frame again */
+	KUNIT_EXPECT_EQ(test, refs(b), 1u);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_pooled), pooled);
+	/* another size: the pool keeps nothing of the old one */
+	lb_pool_resize(pool, 3 * PAGE_SIZE);
+	lb_frame_put(b);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_pooled), pooled);
+	c = lb_frame_alloc(pool, 3 * PAGE_SIZE, false);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	/* the device goes; its frame in use keeps the pool until it goes too */
+	lb_pool_put(pool);
+	KUNIT_EXPECT_EQ(test, kref_read(&pool->ref), 1u);
+	lb_frame_put(c);
+}
+
+static void store_set_keeps_unpublished(struct kunit *test)
 {
 	struct lb_dev *dev = store_dev(test, 100);
 	u8 *src = pattern(test, 100, 1);
+	struct lb_frame *f = frame_of(test, src, 100);
 
-	KUNIT_ASSERT_EQ(test, lb_store_copy(dev, src, 100), 0);
-	KUNIT_ASSERT_NOT_NULL(test, dev->store);
+	lb_store_set(dev, f);
+	lb_frame_put(f);
+	KUNIT_ASSERT_PTR_EQ(test, dev->store, f);
 	KUNIT_EXPECT_EQ(test, dev->store->bytes, 100u);
 	KUNIT_EXPECT_EQ(test, refs(dev->store), 1u);	/* the store's own */
 	KUNIT_EXPECT_EQ(test, memcmp(dev->store->vaddr, src, 100), 0);
-	KUNIT_EXPECT_EQ(test, dev->store_seq, 0ull);	/* copied, not published */
-	store_dev_done(dev);
-}
-
-static void store_copy_clamps_to_format(struct kunit *test)
-{
-	struct lb_dev *dev = store_dev(test, 64);
-	u8 *src = pattern(test, 256, 3);
-
-	KUNIT_ASSERT_EQ(test, lb_store_copy(dev, src, 256), 0);
-	KUNIT_EXPECT_EQ(test, dev->store->bytes, 64u);
-	KUNIT_EXPECT_EQ(test, memcmp(dev->store->vaddr, src, 64), 0);
-	/* a short frame keeps its own length, in a frame of its own */
-	KUNIT_ASSERT_EQ(test, lb_store_copy(dev, src + 1, 10), 0);
-	KUNIT_EXPECT_EQ(test, dev->store->bytes, 10u);
-	KUNIT_EXPECT_EQ(test, memcmp(dev->store->vaddr, src + 1, 10), 0);
+	KUNIT_EXPECT_EQ(test, dev->store_seq, 0ull);	/* not published yet */
 	store_dev_done(dev);
 }
 
 static void store_set_holds_one_reference(struct kunit *test)
 {
 	struct lb_dev *dev = store_dev(test, 32);
-	struct lb_frame *a = lb_frame_alloc(32), *b = lb_frame_alloc(32);
+	struct lb_frame *a = lb_frame_alloc(NULL, 32, false),
+			*b = lb_frame_alloc(NULL, 32, false);
 
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	KUNIT_ASSERT_NOT_NULL(test, b);
@@ -142,10 +183,10 @@ static void store_publish_repeats(struct kunit *test)
 {
 	struct lb_dev *dev = store_dev(test, 32);
 	u8 *src = pattern(test, 32, 9);
-	struct lb_frame *f;
+	struct lb_frame *f = frame_of(test, src, 32);
 
-	KUNIT_ASSERT_EQ(test, lb_store_copy(dev, src, 32), 0);
-	f = dev->store;
+	lb_store_set(dev, f);
+	lb_frame_put(f);
 	lb_store_publish(dev, 1234);
 	KUNIT_EXPECT_EQ(test, dev->store_seq, 1ull);
 	KUNIT_EXPECT_EQ(test, dev->store_ts, 1234ull);
@@ -163,8 +204,9 @@ static struct kunit_case lb_store_cases[] = {
 	KUNIT_CASE(frame_whole_pages_zero_tail),
 	KUNIT_CASE(frame_rejects_empty),
 	KUNIT_CASE(frame_references),
-	KUNIT_CASE(store_copy_keeps_unpublished),
-	KUNIT_CASE(store_copy_clamps_to_format),
+	KUNIT_CASE(frame_zeroed_on_request),
+	KUNIT_CASE(pool_reuses_frames_of_its_size),
+	KUNIT_CASE(store_set_keeps_unpublished),
 	KUNIT_CASE(store_set_holds_one_reference),
 	KUNIT_CASE(store_publish_repeats),
 	{}

@@ -5,8 +5,11 @@
 //   lb-writer -d /dev/videoN [--fmt YUYV] [--size 640x480] [--fps 30]
 //             [--count N] [--io write|mmap|userptr|dmabuf]
 //             [--dmabuf-from /dev/videoM] [--start-seq S] [--buffers K]
-//             [--hold-ms M] [--timeout-ms T] [--quiet]
+//             [--hold-ms M] [--timeout-ms T] [--quiet] [--scribble-queued]
 //
+// --scribble-queued (--io mmap): right after each QBUF, writes over every
+// byte of the buffer it just queued, as a buggy or hostile writer may:
+// what the readers get must not change (the driver owns queued buffers).
 // --fps 0 writes as fast as the device takes frames; --count 0 (default)
 // writes until SIGINT/SIGTERM. Frame i carries seq S+i and the
 // CLOCK_MONOTONIC time right before its QBUF/write(). Raw formats are sent
@@ -41,13 +44,14 @@ struct Options {
 	uint32_t hold_ms = 0;
 	uint32_t timeout_ms = 5000;
 	bool quiet = false;
+	bool scribble_queued = false;
 };
 
 constexpr const char *kUsage =
 	"usage: lb-writer -d /dev/videoN [--fmt YUYV] [--size 640x480] [--fps 30]\n"
 	"                 [--count N] [--io write|mmap|userptr|dmabuf]\n"
 	"                 [--dmabuf-from /dev/videoM] [--start-seq S] [--buffers K]\n"
-	"                 [--hold-ms M] [--timeout-ms T] [--quiet]\n"
+	"                 [--hold-ms M] [--timeout-ms T] [--quiet] [--scribble-queued]\n"
 	"  --fps 0: as fast as possible; --count 0 (default): until SIGINT/SIGTERM\n"
 	"  --timeout-ms: longest wait for the device to take a frame (default 5000)\n";
 
@@ -89,6 +93,8 @@ Options parse(int argc, char **argv)
 			o.timeout_ms = a.num<uint32_t>();
 		} else if (a.flag("--quiet", "-q")) {
 			o.quiet = true;
+		} else if (a.flag("--scribble-queued")) {
+			o.scribble_queued = true;
 		} else if (a.flag("--help", "-h")) {
 			throw UsageError("");
 		} else {
@@ -101,6 +107,8 @@ Options parse(int argc, char **argv)
 		throw UsageError("--io dmabuf needs --dmabuf-from /dev/videoM");
 	if (o.buffers == 0)
 		throw UsageError("--buffers must be > 0");
+	if (o.scribble_queued && o.io != Io::Mmap)
+		throw UsageError("--scribble-queued needs --io mmap");
 	return o;
 }
 
@@ -306,6 +314,8 @@ private:
 			seal(data, len, seq, ts, fcc, digest);
 			must(pool.cpu_end(idx, true));
 			must(pool.queue(idx, len, ts));
+			if (o_.scribble_queued)
+				std::memset(data, 0xEE, pool.at(idx).length);
 			if (!streaming_) {
 				must(dev_.streamon(kOutput));
 				streaming_ = true;

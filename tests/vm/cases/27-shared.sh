@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared frames (src/frame.c, src/fmap.c): readers' MMAP buffers show the
 # writer's frames by reference, read-only, with copy-on-write for a reader
-# that writes into its buffer.
+# that writes into its buffer; an MMAP writer's buffer is published without
+# a copy and the writer gets fresh pages.
 #  - every writer I/O method x every reader I/O method, content-checked,
 #    no gap (DMABUF readers import buffers another of our nodes exports:
 #    those fall back to private copies);
 #  - a scribbling reader (writes over every byte of each buffer, through a
 #    second mapping) beside four readers of the same frames: nobody sees the
 #    scribbles, the scribbler's next frames are clean;
+#  - an MMAP writer that writes over each buffer right after QBUF: no reader
+#    sees it;
 #  - a reader holds one buffer for 10 s: the frame in it stays intact, the
 #    other readers miss nothing;
 #  - madvise(MADV_DONTNEED), mlock, fork and a buffer mapped twice; kill -9
@@ -44,7 +47,8 @@ vmalloc_kb() {
 # no MMAP capture buffer and no page a reader wrote into
 memory() {
 	local got want="frames $2 buffers 0 own_pages 0"
-	got=$(awk '$1 != "frame_pages" { printf "%s%s %s", n++ ? " " : "", $1, $2 }' "$MEM")
+	got=$(awk '$1 == "frames" || $1 == "buffers" || $1 == "own_pages" {
+		printf "%s%s %s", n++ ? " " : "", $1, $2 }' "$MEM")
 	expect_eq "$1" "$want" "$got" "driver memory ($MEM) after the part"
 }
 
@@ -107,6 +111,17 @@ collect scribble
 expect_eq scribbled 60 "$(kv "$(tail -n 1 "$O/scribbler.log")" scribbled)" \
 	"buffers the scribbler wrote over"
 memory scribble-memory 1
+
+# --- an MMAP writer that scribbles over the buffers it queued ------------
+for n in 1 2; do
+	reader "wscr-mmap$n" --io mmap --buffers 8 --count 60 --max-gaps 0 --expect-first-seq 0
+done
+reader wscr-read --io read --count 60 --max-gaps 0 --expect-first-seq 0
+wait_readers 3
+check wscribble-writer "$T/lb-writer" -d /dev/video30 --size 640x480 --count 64 \
+	--fps 30 --io mmap --scribble-queued --quiet
+collect wscribble
+memory wscribble-memory 1
 
 # --- one buffer held for 10 s --------------------------------------------
 HOLD=$(lb_scaled 10000)

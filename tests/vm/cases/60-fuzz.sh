@@ -67,7 +67,10 @@ wait $w $r 2>/dev/null
 
 # the next stream on the same device works, content-checked (the fuzzer
 # left random control values: sustain_framerate would repeat frames)
+# (and a format of its own: the reader must start with the writer's)
 v4l2-ctl -d /dev/video30 -c sustain_framerate=0,timeout=0,keep_format=0
+"$T/lb-writer" -d /dev/video30 --size 320x240 --count 1 --io write --quiet ||
+	log "lb-writer could not set YUYV 320x240 after the fuzz"
 "$T/lb-reader" -d /dev/video30 --count 20 --timeout-ms 20000 \
 	>"$LB_OUT/$LB_CASE-after.log" 2>&1 &
 r=$!
