@@ -43,7 +43,8 @@ std::string busy_hint(std::string_view op, std::string_view target)
 		       (dev.empty() ? std::string("/dev/videoN") : dev) + ")";
 	if (op == "VIDIOC_S_FMT")
 		return "a writer is active or keep_format holds the format: stop the writer, "
-		       "or run: v4l2loopback-ctl set-caps " + dev + " any";
+		       "or run: v4l2loopback-ctl set-caps " +
+		       dev + " any";
 	if (op == "VIDIOC_S_PARM")
 		return "a writer is active: stop it first";
 	if (op == "open")

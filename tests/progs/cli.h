@@ -25,7 +25,8 @@ T parse_num(std::string_view s, std::string_view what)
 	const char *end = s.data() + s.size();
 	auto [p, ec] = std::from_chars(s.data(), end, v);
 	if (s.empty() || ec != std::errc() || p != end)
-		throw UsageError(std::string(what) + ": not a valid number: '" + std::string(s) + "'");
+		throw UsageError(std::string(what) + ": not a valid number: '" + std::string(s) +
+				 "'");
 	return v;
 }
 
@@ -38,7 +39,8 @@ inline Size parse_size(std::string_view s, std::string_view what = "size")
 {
 	const auto x = s.find_first_of("xX");
 	if (x == std::string_view::npos)
-		throw UsageError(std::string(what) + ": expected WxH, got '" + std::string(s) + "'");
+		throw UsageError(std::string(what) + ": expected WxH, got '" + std::string(s) +
+				 "'");
 	return {parse_num<uint32_t>(s.substr(0, x), what),
 		parse_num<uint32_t>(s.substr(x + 1), what)};
 }
@@ -92,7 +94,11 @@ public:
 			throw UsageError(opt_ + " needs a value");
 		return argv_[i_++];
 	}
-	template <typename T> T num() { return parse_num<T>(value(), opt_); }
+	template <typename T>
+	T num()
+	{
+		return parse_num<T>(value(), opt_);
+	}
 	const std::string &option() const { return opt_; }
 
 private:

@@ -132,7 +132,8 @@ Options parse(int argc, char **argv)
 			const auto colon = v.find(':');
 			const auto f = parse_fourcc(v.substr(0, colon));
 			if (!f)
-				throw UsageError("--expect-fmt: unknown format '" + std::string(v) + "'");
+				throw UsageError("--expect-fmt: unknown format '" + std::string(v) +
+						 "'");
 			o.expect_fourcc = *f;
 			if (colon != std::string_view::npos)
 				o.expect_size = parse_size(v.substr(colon + 1), "--expect-fmt");
@@ -309,9 +310,9 @@ private:
 			}
 			problem(tag + c.why);
 		}
-		const bool has_header = c.ok || (c.fault != Fault::TooShort &&
-						 c.fault != Fault::Magic &&
-						 c.fault != Fault::Version);
+		const bool has_header = c.ok ||
+					(c.fault != Fault::TooShort && c.fault != Fault::Magic &&
+					 c.fault != Fault::Version);
 		if (o_.allow_repeats && c.ok && seqs_.frames() > 0 && c.seq == prev_seq_ &&
 		    std::equal(data, data + bytesused, last_frame_.begin(), last_frame_.end()))
 			repeats_++; // the previous frame again, bit for bit
@@ -479,8 +480,9 @@ private:
 			if (s.err == EAGAIN) {
 				if (rev & POLLERR)
 					throw SysError(Status::fail(
-						EIO, "poll on " + o_.device +
-							     " reported POLLERR and VIDIOC_DQBUF has nothing"));
+						EIO,
+						"poll on " + o_.device +
+							" reported POLLERR and VIDIOC_DQBUF has nothing"));
 				continue;
 			}
 			if (s.err == EPIPE) {
@@ -525,11 +527,13 @@ private:
 
 	int finish()
 	{
-		const uint64_t min_frames = o_.min_frames ? *o_.min_frames : (o_.count ? o_.count : 1);
+		const uint64_t min_frames = o_.min_frames ? *o_.min_frames
+							  : (o_.count ? o_.count : 1);
 		std::vector<std::string> fails;
 		if (frames_ < min_frames)
 			fails.push_back("frames " + std::to_string(frames_) + " < " +
-					std::to_string(min_frames) + (timed_out_ ? " (timed out)" : ""));
+					std::to_string(min_frames) +
+					(timed_out_ ? " (timed out)" : ""));
 		if (torn_)
 			fails.push_back("torn/corrupt frames: " + std::to_string(torn_));
 		if (badsize_)
@@ -548,9 +552,10 @@ private:
 		if (tserr_)
 			fails.push_back("buf.timestamp not increasing: " + std::to_string(tserr_));
 		if (o_.expect_first_seq && (seqs_.empty() || seqs_.first() != *o_.expect_first_seq))
-			fails.push_back("first seq " +
-					(seqs_.empty() ? std::string("-") : std::to_string(seqs_.first())) +
-					" != expected " + std::to_string(*o_.expect_first_seq));
+			fails.push_back(
+				"first seq " +
+				(seqs_.empty() ? std::string("-") : std::to_string(seqs_.first())) +
+				" != expected " + std::to_string(*o_.expect_first_seq));
 		for (const auto &f : fails)
 			std::fprintf(stderr, "reader: FAIL: %s\n", f.c_str());
 
@@ -566,35 +571,40 @@ private:
 			std::fprintf(o_.json ? stderr : stdout, "reader: source changed\n");
 		if (o_.json) {
 			const auto num = [](const std::string &s) { return s == "-" ? "null" : s; };
-			std::printf("{\"io\":\"%s\",\"frames\":%" PRIu64 ",\"first\":%s,\"last\":%s,"
-				    "\"gaps\":%" PRIu64 ",\"dups\":%" PRIu64 ",\"ooo\":%" PRIu64
-				    ",\"torn\":%" PRIu64 ",\"badsize\":%" PRIu64
-				    ",\"lat_p50_us\":%" PRId64 ",\"lat_p99_us\":%" PRId64
-				    ",\"seqerr\":%" PRIu64 ",\"errflag\":%" PRIu64
-				    ",\"fmt\":\"%s\",\"width\":%u,\"height\":%u,\"sizeimage\":%zu"
-				    ",\"elapsed_ms\":%" PRIu64 ",\"timed_out\":%s,\"source_changed\":%s"
-				    ",\"restreams\":%u,\"repeats\":%" PRIu64 ",\"tserr\":%" PRIu64
-				    ",\"ok\":%s}\n",
-				    io_name(o_.io), frames_, num(first).c_str(), num(last).c_str(),
-				    seqs_.gaps(), seqs_.duplicates(), seqs_.out_of_order(), torn_, badsize_,
-				    p50, p99, seqerr_, errflag_, json_escape(fmt).c_str(), pix.width,
-				    pix.height, sizeimage_, elapsed_ms, timed_out_ ? "true" : "false",
-				    source_changed_ ? "true" : "false", restreams_, repeats_, tserr_,
-				    ok ? "true" : "false");
+			std::printf(
+				"{\"io\":\"%s\",\"frames\":%" PRIu64 ",\"first\":%s,\"last\":%s,"
+				"\"gaps\":%" PRIu64 ",\"dups\":%" PRIu64 ",\"ooo\":%" PRIu64
+				",\"torn\":%" PRIu64 ",\"badsize\":%" PRIu64
+				",\"lat_p50_us\":%" PRId64 ",\"lat_p99_us\":%" PRId64
+				",\"seqerr\":%" PRIu64 ",\"errflag\":%" PRIu64
+				",\"fmt\":\"%s\",\"width\":%u,\"height\":%u,\"sizeimage\":%zu"
+				",\"elapsed_ms\":%" PRIu64 ",\"timed_out\":%s,\"source_changed\":%s"
+				",\"restreams\":%u,\"repeats\":%" PRIu64 ",\"tserr\":%" PRIu64
+				",\"ok\":%s}\n",
+				io_name(o_.io), frames_, num(first).c_str(), num(last).c_str(),
+				seqs_.gaps(), seqs_.duplicates(), seqs_.out_of_order(), torn_,
+				badsize_, p50, p99, seqerr_, errflag_, json_escape(fmt).c_str(),
+				pix.width, pix.height, sizeimage_, elapsed_ms,
+				timed_out_ ? "true" : "false", source_changed_ ? "true" : "false",
+				restreams_, repeats_, tserr_, ok ? "true" : "false");
 		} else {
-			std::printf("reader: io=%s frames=%" PRIu64 " first=%s last=%s gaps=%" PRIu64
-				    " dups=%" PRIu64 " ooo=%" PRIu64 " torn=%" PRIu64
-				    " badsize=%" PRIu64 " lat_p50_us=%" PRId64 " lat_p99_us=%" PRId64
-				    " seqerr=%" PRIu64 " errflag=%" PRIu64
-				    " fmt=%s size=%ux%u sizeimage=%zu elapsed_ms=%" PRIu64 "%s%s%s result=%s\n",
-				    io_name(o_.io), frames_, first.c_str(), last.c_str(), seqs_.gaps(),
-				    seqs_.duplicates(), seqs_.out_of_order(), torn_, badsize_, p50, p99,
-				    seqerr_, errflag_, fmt.c_str(), pix.width, pix.height, sizeimage_,
-				    elapsed_ms,
-				    o_.restream ? (" restreams=" + std::to_string(restreams_)).c_str() : "",
-				    o_.allow_repeats ? (" repeats=" + std::to_string(repeats_)).c_str() : "",
-				    o_.strict_ts ? (" tserr=" + std::to_string(tserr_)).c_str() : "",
-				    ok ? "ok" : "fail");
+			std::printf(
+				"reader: io=%s frames=%" PRIu64 " first=%s last=%s gaps=%" PRIu64
+				" dups=%" PRIu64 " ooo=%" PRIu64 " torn=%" PRIu64
+				" badsize=%" PRIu64 " lat_p50_us=%" PRId64 " lat_p99_us=%" PRId64
+				" seqerr=%" PRIu64 " errflag=%" PRIu64
+				" fmt=%s size=%ux%u sizeimage=%zu elapsed_ms=%" PRIu64
+				"%s%s%s result=%s\n",
+				io_name(o_.io), frames_, first.c_str(), last.c_str(), seqs_.gaps(),
+				seqs_.duplicates(), seqs_.out_of_order(), torn_, badsize_, p50, p99,
+				seqerr_, errflag_, fmt.c_str(), pix.width, pix.height, sizeimage_,
+				elapsed_ms,
+				o_.restream ? (" restreams=" + std::to_string(restreams_)).c_str()
+					    : "",
+				o_.allow_repeats ? (" repeats=" + std::to_string(repeats_)).c_str()
+						 : "",
+				o_.strict_ts ? (" tserr=" + std::to_string(tserr_)).c_str() : "",
+				ok ? "ok" : "fail");
 		}
 		std::fflush(stdout);
 		if (source_changed_)

@@ -69,26 +69,58 @@ inline std::string errno_name(int e)
 	};
 	static constexpr Entry table[] = {
 		{0, "ok"},
-		{EPERM, "EPERM"},	{ENOENT, "ENOENT"},	{ESRCH, "ESRCH"},
-		{EINTR, "EINTR"},	{EIO, "EIO"},		{ENXIO, "ENXIO"},
-		{E2BIG, "E2BIG"},	{EBADF, "EBADF"},	{EAGAIN, "EAGAIN"},
-		{ENOMEM, "ENOMEM"},	{EACCES, "EACCES"},	{EFAULT, "EFAULT"},
-		{EBUSY, "EBUSY"},	{EEXIST, "EEXIST"},	{EXDEV, "EXDEV"},
-		{ENODEV, "ENODEV"},	{ENOTDIR, "ENOTDIR"},	{EISDIR, "EISDIR"},
-		{EINVAL, "EINVAL"},	{ENFILE, "ENFILE"},	{EMFILE, "EMFILE"},
-		{ENOTTY, "ENOTTY"},	{EFBIG, "EFBIG"},	{ENOSPC, "ENOSPC"},
-		{ESPIPE, "ESPIPE"},	{EROFS, "EROFS"},	{EPIPE, "EPIPE"},
-		{EDOM, "EDOM"},		{ERANGE, "ERANGE"},	{EDEADLK, "EDEADLK"},
-		{ENOSYS, "ENOSYS"},	{ENODATA, "ENODATA"},	{ETIME, "ETIME"},
-		{ENOLINK, "ENOLINK"},	{EPROTO, "EPROTO"},	{EOVERFLOW, "EOVERFLOW"},
-		{EBADFD, "EBADFD"},	{EMSGSIZE, "EMSGSIZE"}, {ENOBUFS, "ENOBUFS"},
-		{EOPNOTSUPP, "EOPNOTSUPP"},			{ESHUTDOWN, "ESHUTDOWN"},
-		{ETIMEDOUT, "ETIMEDOUT"},			{EALREADY, "EALREADY"},
-		{EINPROGRESS, "EINPROGRESS"},			{ECANCELED, "ECANCELED"},
-		{ENOTCONN, "ENOTCONN"},	{EL2HLT, "EL2HLT"},
+		{EPERM, "EPERM"},
+		{ENOENT, "ENOENT"},
+		{ESRCH, "ESRCH"},
+		{EINTR, "EINTR"},
+		{EIO, "EIO"},
+		{ENXIO, "ENXIO"},
+		{E2BIG, "E2BIG"},
+		{EBADF, "EBADF"},
+		{EAGAIN, "EAGAIN"},
+		{ENOMEM, "ENOMEM"},
+		{EACCES, "EACCES"},
+		{EFAULT, "EFAULT"},
+		{EBUSY, "EBUSY"},
+		{EEXIST, "EEXIST"},
+		{EXDEV, "EXDEV"},
+		{ENODEV, "ENODEV"},
+		{ENOTDIR, "ENOTDIR"},
+		{EISDIR, "EISDIR"},
+		{EINVAL, "EINVAL"},
+		{ENFILE, "ENFILE"},
+		{EMFILE, "EMFILE"},
+		{ENOTTY, "ENOTTY"},
+		{EFBIG, "EFBIG"},
+		{ENOSPC, "ENOSPC"},
+		{ESPIPE, "ESPIPE"},
+		{EROFS, "EROFS"},
+		{EPIPE, "EPIPE"},
+		{EDOM, "EDOM"},
+		{ERANGE, "ERANGE"},
+		{EDEADLK, "EDEADLK"},
+		{ENOSYS, "ENOSYS"},
+		{ENODATA, "ENODATA"},
+		{ETIME, "ETIME"},
+		{ENOLINK, "ENOLINK"},
+		{EPROTO, "EPROTO"},
+		{EOVERFLOW, "EOVERFLOW"},
+		{EBADFD, "EBADFD"},
+		{EMSGSIZE, "EMSGSIZE"},
+		{ENOBUFS, "ENOBUFS"},
+		{EOPNOTSUPP, "EOPNOTSUPP"},
+		{ESHUTDOWN, "ESHUTDOWN"},
+		{ETIMEDOUT, "ETIMEDOUT"},
+		{EALREADY, "EALREADY"},
+		{EINPROGRESS, "EINPROGRESS"},
+		{ECANCELED, "ECANCELED"},
+		{ENOTCONN, "ENOTCONN"},
+		{EL2HLT, "EL2HLT"},
 		// Kernel-internal codes that must never reach userspace; named so a
 		// leak is recognisable.
-		{512, "ERESTARTSYS"},	{515, "ENOIOCTLCMD"},	{524, "ENOTSUPP"},
+		{512, "ERESTARTSYS"},
+		{515, "ENOIOCTLCMD"},
+		{524, "ENOTSUPP"},
 	};
 	for (const auto &e2 : table)
 		if (e2.no == e)
@@ -131,7 +163,11 @@ inline const char *ioctl_name(unsigned long req)
 		unsigned long req;
 		const char *name;
 	};
-#define LB_IOCTL_ENTRY(x) Entry{static_cast<unsigned long>(x), #x}
+#define LB_IOCTL_ENTRY(x)                                                                          \
+	Entry                                                                                      \
+	{                                                                                          \
+		static_cast<unsigned long>(x), #x                                                  \
+	}
 	static constexpr Entry table[] = {
 		LB_IOCTL_ENTRY(VIDIOC_QUERYCAP),
 		LB_IOCTL_ENTRY(VIDIOC_ENUM_FMT),
@@ -213,8 +249,7 @@ inline uint64_t now_ns(clockid_t clk = CLOCK_MONOTONIC)
 {
 	timespec ts{};
 	clock_gettime(clk, &ts);
-	return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL +
-	       static_cast<uint64_t>(ts.tv_nsec);
+	return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 // ---------------------------------------------------------------- RAII ---
@@ -278,7 +313,8 @@ public:
 		if (p == MAP_FAILED) {
 			const int e = errno;
 			return Status::fail(e, "mmap of " + what + " (" + std::to_string(len) +
-						       " bytes at offset " + std::to_string(offset) +
+						       " bytes at offset " +
+						       std::to_string(offset) +
 						       "): " + errno_text(e));
 		}
 		out = Mapping();
@@ -362,7 +398,8 @@ public:
 				return true;
 			const uint64_t left_ms = (deadline - now + 999999) / 1000000;
 			pollfd p{fd(), POLLIN, 0};
-			::poll(&p, fd() >= 0 ? 1 : 0, static_cast<int>(std::min<uint64_t>(left_ms, 1000)));
+			::poll(&p, fd() >= 0 ? 1 : 0,
+			       static_cast<int>(std::min<uint64_t>(left_ms, 1000)));
 		}
 		return false;
 	}
@@ -380,11 +417,16 @@ private:
 inline const char *buf_type_name(uint32_t type)
 {
 	switch (type) {
-	case V4L2_BUF_TYPE_VIDEO_CAPTURE: return "capture";
-	case V4L2_BUF_TYPE_VIDEO_OUTPUT: return "output";
-	case V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE: return "capture-mplane";
-	case V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE: return "output-mplane";
-	default: return "type?";
+	case V4L2_BUF_TYPE_VIDEO_CAPTURE:
+		return "capture";
+	case V4L2_BUF_TYPE_VIDEO_OUTPUT:
+		return "output";
+	case V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE:
+		return "capture-mplane";
+	case V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE:
+		return "output-mplane";
+	default:
+		return "type?";
 	}
 }
 
@@ -400,11 +442,16 @@ inline std::optional<uint32_t> parse_buf_type(std::string_view s)
 inline const char *memory_name(uint32_t mem)
 {
 	switch (mem) {
-	case V4L2_MEMORY_MMAP: return "mmap";
-	case V4L2_MEMORY_USERPTR: return "userptr";
-	case V4L2_MEMORY_DMABUF: return "dmabuf";
-	case V4L2_MEMORY_OVERLAY: return "overlay";
-	default: return "memory?";
+	case V4L2_MEMORY_MMAP:
+		return "mmap";
+	case V4L2_MEMORY_USERPTR:
+		return "userptr";
+	case V4L2_MEMORY_DMABUF:
+		return "dmabuf";
+	case V4L2_MEMORY_OVERLAY:
+		return "overlay";
+	default:
+		return "memory?";
 	}
 }
 
@@ -425,11 +472,16 @@ enum class Io { Read, Write, Mmap, Userptr, Dmabuf };
 inline const char *io_name(Io io)
 {
 	switch (io) {
-	case Io::Read: return "read";
-	case Io::Write: return "write";
-	case Io::Mmap: return "mmap";
-	case Io::Userptr: return "userptr";
-	case Io::Dmabuf: return "dmabuf";
+	case Io::Read:
+		return "read";
+	case Io::Write:
+		return "write";
+	case Io::Mmap:
+		return "mmap";
+	case Io::Userptr:
+		return "userptr";
+	case Io::Dmabuf:
+		return "dmabuf";
 	}
 	return "?";
 }
@@ -445,9 +497,12 @@ inline std::optional<Io> parse_io(std::string_view s)
 inline uint32_t io_memory(Io io)
 {
 	switch (io) {
-	case Io::Userptr: return V4L2_MEMORY_USERPTR;
-	case Io::Dmabuf: return V4L2_MEMORY_DMABUF;
-	default: return V4L2_MEMORY_MMAP;
+	case Io::Userptr:
+		return V4L2_MEMORY_USERPTR;
+	case Io::Dmabuf:
+		return V4L2_MEMORY_DMABUF;
+	default:
+		return V4L2_MEMORY_MMAP;
 	}
 }
 
@@ -618,19 +673,23 @@ public:
 	// poll() for `events` with a timeout (< 0: forever). err is 0 when the
 	// device is ready (revents set), ETIMEDOUT on timeout, EINTR when `stop`
 	// got a stop signal.
-	Status wait(short events, int timeout_ms, short &revents, const StopSignal *stop = nullptr) const
+	Status wait(short events, int timeout_ms, short &revents,
+		    const StopSignal *stop = nullptr) const
 	{
 		revents = 0;
-		const uint64_t deadline =
-			timeout_ms < 0 ? UINT64_MAX : now_ns() + uint64_t(timeout_ms) * 1000000ULL;
+		const uint64_t deadline = timeout_ms < 0
+						  ? UINT64_MAX
+						  : now_ns() + uint64_t(timeout_ms) * 1000000ULL;
 		for (;;) {
 			std::array<pollfd, 2> p{pollfd{fd_.get(), events, 0},
 						pollfd{stop ? stop->fd() : -1, POLLIN, 0}};
 			int left = -1;
 			if (deadline != UINT64_MAX) {
 				const uint64_t now = now_ns();
-				left = now >= deadline ? 0
-						       : static_cast<int>((deadline - now + 999999) / 1000000);
+				left = now >= deadline
+					       ? 0
+					       : static_cast<int>((deadline - now + 999999) /
+								  1000000);
 			}
 			const int r = ::poll(p.data(), stop && stop->fd() >= 0 ? 2 : 1, left);
 			if (r < 0) {
@@ -717,13 +776,14 @@ public:
 					return s;
 				if (b.length < sizeimage)
 					return Status::fail(
-						EINVAL, "VIDIOC_QUERYBUF on " + dev.path() + ": buffer " +
-								std::to_string(i) + " length " +
-								std::to_string(b.length) + " < sizeimage " +
-								std::to_string(sizeimage));
-				if (Status s = Mapping::map(dev.fd(), b.length, prot, b.m.offset,
-							    bufs_[i].map,
-							    dev.path() + " buffer " + std::to_string(i));
+						EINVAL,
+						"VIDIOC_QUERYBUF on " + dev.path() + ": buffer " +
+							std::to_string(i) + " length " +
+							std::to_string(b.length) + " < sizeimage " +
+							std::to_string(sizeimage));
+				if (Status s = Mapping::map(
+					    dev.fd(), b.length, prot, b.m.offset, bufs_[i].map,
+					    dev.path() + " buffer " + std::to_string(i));
 				    !s)
 					return s;
 				bufs_[i].length = b.length;
@@ -754,7 +814,8 @@ public:
 			bufs_.resize(n);
 			for (uint32_t i = 0; i < n; i++) {
 				Buffer &b = bufs_[i];
-				if (Status s = exporter->expbuf(V4L2_BUF_TYPE_VIDEO_CAPTURE, i, b.dmabuf);
+				if (Status s = exporter->expbuf(V4L2_BUF_TYPE_VIDEO_CAPTURE, i,
+								b.dmabuf);
 				    !s)
 					return s;
 				const off_t size = ::lseek(b.dmabuf.get(), 0, SEEK_END);
@@ -762,8 +823,9 @@ public:
 					b.length = static_cast<size_t>(size);
 				} else {
 					v4l2_buffer qb;
-					if (Status s = exporter->querybuf(V4L2_BUF_TYPE_VIDEO_CAPTURE,
-									  V4L2_MEMORY_MMAP, i, qb);
+					if (Status s = exporter->querybuf(
+						    V4L2_BUF_TYPE_VIDEO_CAPTURE, V4L2_MEMORY_MMAP,
+						    i, qb);
 					    !s)
 						return s;
 					b.length = qb.length;
@@ -771,20 +833,20 @@ public:
 				const std::string what = "dma-buf " + std::to_string(i) + " of " +
 							 exporter->path();
 				if (b.length < sizeimage)
-					return Status::fail(EINVAL, what + " is " +
-									    std::to_string(b.length) +
-									    " bytes, need sizeimage " +
-									    std::to_string(sizeimage));
-				if (Status s = Mapping::map(b.dmabuf.get(), b.length, prot, 0, b.map,
-							    what);
+					return Status::fail(
+						EINVAL, what + " is " + std::to_string(b.length) +
+								" bytes, need sizeimage " +
+								std::to_string(sizeimage));
+				if (Status s = Mapping::map(b.dmabuf.get(), b.length, prot, 0,
+							    b.map, what);
 				    !s)
 					return s;
 			}
 			break;
 		}
 		default:
-			return Status::fail(EINVAL, std::string("no buffer pool for io ") +
-							    io_name(io));
+			return Status::fail(EINVAL,
+					    std::string("no buffer pool for io ") + io_name(io));
 		}
 		return Status::success();
 	}
@@ -824,7 +886,8 @@ public:
 		if (type_ == V4L2_BUF_TYPE_VIDEO_OUTPUT) {
 			vb.bytesused = static_cast<uint32_t>(bytesused);
 			vb.timestamp.tv_sec = static_cast<time_t>(ts_ns / 1000000000ULL);
-			vb.timestamp.tv_usec = static_cast<suseconds_t>(ts_ns % 1000000000ULL / 1000);
+			vb.timestamp.tv_usec = static_cast<suseconds_t>(ts_ns % 1000000000ULL /
+									1000);
 		}
 		if (io_ == Io::Userptr) {
 			vb.m.userptr = reinterpret_cast<unsigned long>(b.data());

@@ -98,7 +98,7 @@ sampler=$!
 
 start=$SECONDS
 timeout 300 ffmpeg -nostdin -hide_banner -loglevel warning -f v4l2 -i /dev/video30 \
-	-frames:v $N -c:v libx264 -preset ultrafast -pix_fmt yuv420p -y "$O/rec.mp4" \
+	-frames:v "$N" -c:v libx264 -preset ultrafast -pix_fmt yuv420p -y "$O/rec.mp4" \
 	>"$O/ffmpeg.log" 2>&1 &
 p_ff=$!
 # the raw readers write into fifos: only the byte count is kept
@@ -108,13 +108,13 @@ for r in "${raws[@]}"; do
 	wc -c <"$RAW/$r.raw" >"$O/$r.bytes" &
 	p_wc+=($!)
 done
-timeout 300 gst-launch-1.0 -q v4l2src device=/dev/video30 num-buffers=$N ! \
+timeout 300 gst-launch-1.0 -q v4l2src device=/dev/video30 num-buffers="$N" ! \
 	filesink location="$RAW/gst.raw" >"$O/gst.log" 2>&1 &
 p_gst=$!
-timeout 300 v4l2-ctl -d /dev/video30 --stream-mmap --stream-count=$N \
+timeout 300 v4l2-ctl -d /dev/video30 --stream-mmap --stream-count="$N" \
 	--stream-to="$RAW/v4l2ctl.raw" >"$O/v4l2ctl.log" 2>&1 &
 p_ctl=$!
-"$T/lb-reader" -d /dev/video30 --io mmap --no-verify --allow-gaps --count $N \
+"$T/lb-reader" -d /dev/video30 --io mmap --no-verify --allow-gaps --count "$N" \
 	--timeout-ms 30000 >"$O/lb-reader.log" 2>&1 &
 p_lb=$!
 

@@ -272,7 +272,7 @@ v4l2-ctl -d /dev/video30 -c keep_format=1
 prime
 rios=(mmap read) pids=()
 for rio in "${rios[@]}"; do
-	reader efault-$rio --io $rio --count 0 --expect-first-seq 100 --max-gaps 0 \
+	reader "efault-$rio" --io "$rio" --count 0 --expect-first-seq 100 --max-gaps 0 \
 		--expect-fmt YUYV:320x240 --timeout-ms 30000
 	pids+=($!)
 done
@@ -294,6 +294,6 @@ for i in "${!rios[@]}"; do
 	rc=$?
 	out=$(tail -n 1 "$O/efault-$rio.log")
 	[ $rc -eq 0 ] && [ "$(kv "$out" frames)" = 10 ] && [ "$(kv "$out" last)" = 109 ]
-	ok efault-reader-$rio $? "$rio reader (exit $rc): expected frames 100..109 whole and in order, frames=10 last=109: $out"
+	ok "efault-reader-$rio" $? "$rio reader (exit $rc): expected frames 100..109 whole and in order, frames=10 last=109: $out"
 done
 lb_unload || fail unload3 "rmmod failed"

@@ -14,10 +14,11 @@ CALLS=${LB_FUZZ_CALLS:-100000}
 
 # --- random module parameters: every load either works or fails cleanly ---
 RANDOM=7
+# shellcheck disable=SC2054 # commas are part of the parameter values
 vals=(-2 -1 0 1 2 3 31 32 33 64 65 100000 2147483647 -2147483648 abc "" 1,1 0,0,0)
 names=(devices video_nr max_buffers max_openers max_width max_height max_readers exclusive_caps debug)
 bad=0
-for i in $(seq 24); do
+for _ in $(seq 24); do
 	p="${names[RANDOM % ${#names[@]}]}=${vals[RANDOM % ${#vals[@]}]}"
 	q="${names[RANDOM % ${#names[@]}]}=${vals[RANDOM % ${#vals[@]}]}"
 	before=$(video_nodes)
