@@ -67,8 +67,17 @@ $(BUILD)/tests/lb-ctlraw32: tests/progs/lb-ctlraw.c include/linux/v4l2loopback.h
 	@mkdir -p $(@D)
 	$(CC) -m32 -static -O2 -g -Wall -Wextra -Werror -Iinclude -o $@ $<
 
-# host unit tests: one object per source (parallel, incremental), sanitizers on
-HOST_OBJ := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(HOST_TEST_SRC) $(UTIL_LIB_SRC))
+# host unit tests: one object per source (parallel, incremental), sanitizers on;
+# the module's pure files (HOST_KSRC) are built as C against tests/host/kshim
+HOST_KSRC := src/formats.c
+HOST_OBJ := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(HOST_TEST_SRC) $(UTIL_LIB_SRC)) \
+	$(patsubst %.c,$(BUILD)/obj/host/%.o,$(HOST_KSRC))
+
+$(BUILD)/obj/host/src/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror $(SANITIZE) -Itests/host/kshim -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/tests/host/kformats_test.o: CXXFLAGS += -Itests/host/kshim
 
 $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(@D)

@@ -5,7 +5,7 @@
 #               Debian's linux-source package, see checkpatch_script below)
 #   sparse      `make C=2` on the module
 #   clang-format  --dry-run --Werror on the C++ (utils/, tests/), style in .clang-format
-#   shellcheck  every shell script in the tree (settings in .shellcheckrc)
+#   shell scripts: shellcheck on every one in the tree (settings: .shellcheckrc)
 # Accepted findings are listed, with their reason, in scripts/lint-exceptions
 # ("TOOL FILE CODE SOURCE-TEXT  # reason", see there).
 #
