@@ -55,9 +55,19 @@ ctl-docs: $(BUILD)/ctl-docs
 
 progs: $(PROGS)
 
-$(BUILD)/tests/%: tests/progs/%.cpp $(wildcard tests/progs/*.h) include/linux/v4l2loopback.h
+# The test programs share the tool's small library: the move-only Fd and the
+# errno names (utils/sys.*, utils/errors.*).
+PROG_LIB_SRC := utils/errors.cpp utils/sys.cpp
+PROG_LIB_OBJ := $(patsubst utils/%.cpp,$(BUILD)/obj/proglib/%.o,$(PROG_LIB_SRC))
+.SECONDARY: $(PROG_LIB_OBJ)
+
+$(BUILD)/obj/proglib/%.o: utils/%.cpp $(wildcard utils/*.h)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) -pthread -o $@ $<
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/progs/%.cpp $(wildcard tests/progs/*.h) $(PROG_LIB_OBJ) include/linux/v4l2loopback.h
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -pthread -o $@ $< $(PROG_LIB_OBJ)
 
 $(BUILD)/tests/%: tests/progs/%.c include/linux/v4l2loopback.h
 	@mkdir -p $(@D)

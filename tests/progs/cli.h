@@ -4,6 +4,7 @@
 #pragma once
 
 #include <charconv>
+#include <cstdio>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -108,5 +109,34 @@ private:
 	std::string opt_;
 	std::optional<std::string_view> inline_;
 };
+
+// A test program's main(). PARSE(argc, argv) returns the options; a UsageError
+// there prints "PROG: message" (when it has one) and USAGE, exit 2. RUN(options)
+// returns the exit code; a UsageError there prints "PROG: message", exit 2; any
+// other exception "WHO: message" (WHO: the name the program's own messages
+// use, such as "reader"), exit 1.
+template <typename Parse, typename Run>
+int run_main(int argc, char **argv, const char *prog, const char *who, const char *usage,
+	     Parse parse, Run run)
+{
+	decltype(parse(argc, argv)) opts;
+	try {
+		opts = parse(argc, argv);
+	} catch (const UsageError &e) {
+		if (*e.what())
+			std::fprintf(stderr, "%s: %s\n", prog, e.what());
+		std::fputs(usage, stderr);
+		return 2;
+	}
+	try {
+		return run(opts);
+	} catch (const UsageError &e) {
+		std::fprintf(stderr, "%s: %s\n", prog, e.what());
+		return 2;
+	} catch (const std::exception &e) {
+		std::fprintf(stderr, "%s: %s\n", who, e.what());
+		return 1;
+	}
+}
 
 } // namespace lb

@@ -185,19 +185,6 @@ int run(const Options &o)
 
 int main(int argc, char **argv)
 {
-	Options opts;
-	try {
-		opts = parse(argc, argv);
-	} catch (const lb::UsageError &e) {
-		if (*e.what())
-			std::fprintf(stderr, "lb-frames: %s\n", e.what());
-		std::fputs(kUsage, stderr);
-		return 2;
-	}
-	try {
-		return run(opts);
-	} catch (const std::exception &e) {
-		std::fprintf(stderr, "lb-frames: %s\n", e.what());
-		return 1;
-	}
+	return lb::run_main(argc, argv, "lb-frames", "lb-frames", kUsage, parse,
+			    [](const Options &o) { return run(o); });
 }

@@ -438,20 +438,8 @@ private:
 
 int main(int argc, char **argv)
 {
-	Options opts;
-	try {
-		opts = parse(argc, argv);
-	} catch (const lb::UsageError &e) {
-		if (*e.what())
-			std::fprintf(stderr, "lb-hammer: %s\n", e.what());
-		std::fputs(kUsage, stderr);
-		return 2;
-	}
-	try {
-		Hammer h(opts);
+	return lb::run_main(argc, argv, "lb-hammer", "hammer", kUsage, parse, [](const Options &o) {
+		Hammer h(o);
 		return h.run();
-	} catch (const std::exception &e) {
-		std::fprintf(stderr, "hammer: %s\n", e.what());
-		return 1;
-	}
+	});
 }

@@ -611,24 +611,10 @@ private:
 
 int main(int argc, char **argv)
 {
-	Options opts;
-	try {
-		opts = parse(argc, argv);
-	} catch (const lb::UsageError &e) {
-		if (*e.what())
-			std::fprintf(stderr, "lb-ioctl: %s\n", e.what());
-		std::fputs(kUsage, stderr);
-		return 2;
-	}
-	lb::StopSignal stop;
-	try {
-		Runner r(opts, stop);
-		return r.run();
-	} catch (const lb::UsageError &e) {
-		std::fprintf(stderr, "lb-ioctl: %s\n", e.what());
-		return 2;
-	} catch (const std::exception &e) {
-		std::fprintf(stderr, "lb-ioctl: %s\n", e.what());
-		return 1;
-	}
+	return lb::run_main(argc, argv, "lb-ioctl", "lb-ioctl", kUsage, parse,
+			    [](const Options &o) {
+				    lb::StopSignal stop;
+				    Runner r(o, stop);
+				    return r.run();
+			    });
 }

@@ -641,21 +641,9 @@ private:
 
 int main(int argc, char **argv)
 {
-	Options opts;
-	try {
-		opts = parse(argc, argv);
-	} catch (const lb::UsageError &e) {
-		if (*e.what())
-			std::fprintf(stderr, "lb-reader: %s\n", e.what());
-		std::fputs(kUsage, stderr);
-		return 2;
-	}
-	lb::StopSignal stop;
-	try {
-		Reader r(opts, stop);
+	return lb::run_main(argc, argv, "lb-reader", "reader", kUsage, parse, [](const Options &o) {
+		lb::StopSignal stop;
+		Reader r(o, stop);
 		return r.run();
-	} catch (const std::exception &e) {
-		std::fprintf(stderr, "reader: %s\n", e.what());
-		return 1;
-	}
+	});
 }

@@ -362,24 +362,9 @@ private:
 
 int main(int argc, char **argv)
 {
-	Options opts;
-	try {
-		opts = parse(argc, argv);
-	} catch (const lb::UsageError &e) {
-		if (*e.what())
-			std::fprintf(stderr, "lb-writer: %s\n", e.what());
-		std::fputs(kUsage, stderr);
-		return 2;
-	}
-	lb::StopSignal stop;
-	try {
-		Writer w(opts, stop);
+	return lb::run_main(argc, argv, "lb-writer", "writer", kUsage, parse, [](const Options &o) {
+		lb::StopSignal stop;
+		Writer w(o, stop);
 		return w.run();
-	} catch (const lb::SysError &e) {
-		std::fprintf(stderr, "writer: %s\n", e.what());
-		return 1;
-	} catch (const std::exception &e) {
-		std::fprintf(stderr, "writer: %s\n", e.what());
-		return 1;
-	}
+	});
 }

@@ -33,7 +33,9 @@
 #include <utility>
 #include <vector>
 
+#include "errors.h" // utils/: errno names
 #include "frame.h"
+#include "sys.h" // utils/: Fd
 
 namespace lb {
 
@@ -60,94 +62,9 @@ static_assert(fourcc::SRGGB8 == V4L2_PIX_FMT_SRGGB8);
 
 // ------------------------------------------------------------- errno ----
 
-// "EBUSY" for EBUSY; "E<number>" for numbers not in the table.
-inline std::string errno_name(int e)
-{
-	struct Entry {
-		int no;
-		const char *name;
-	};
-	static constexpr Entry table[] = {
-		{0, "ok"},
-		{EPERM, "EPERM"},
-		{ENOENT, "ENOENT"},
-		{ESRCH, "ESRCH"},
-		{EINTR, "EINTR"},
-		{EIO, "EIO"},
-		{ENXIO, "ENXIO"},
-		{E2BIG, "E2BIG"},
-		{EBADF, "EBADF"},
-		{EAGAIN, "EAGAIN"},
-		{ENOMEM, "ENOMEM"},
-		{EACCES, "EACCES"},
-		{EFAULT, "EFAULT"},
-		{EBUSY, "EBUSY"},
-		{EEXIST, "EEXIST"},
-		{EXDEV, "EXDEV"},
-		{ENODEV, "ENODEV"},
-		{ENOTDIR, "ENOTDIR"},
-		{EISDIR, "EISDIR"},
-		{EINVAL, "EINVAL"},
-		{ENFILE, "ENFILE"},
-		{EMFILE, "EMFILE"},
-		{ENOTTY, "ENOTTY"},
-		{EFBIG, "EFBIG"},
-		{ENOSPC, "ENOSPC"},
-		{ESPIPE, "ESPIPE"},
-		{EROFS, "EROFS"},
-		{EPIPE, "EPIPE"},
-		{EDOM, "EDOM"},
-		{ERANGE, "ERANGE"},
-		{EDEADLK, "EDEADLK"},
-		{ENOSYS, "ENOSYS"},
-		{ENODATA, "ENODATA"},
-		{ETIME, "ETIME"},
-		{ENOLINK, "ENOLINK"},
-		{EPROTO, "EPROTO"},
-		{EOVERFLOW, "EOVERFLOW"},
-		{EBADFD, "EBADFD"},
-		{EMSGSIZE, "EMSGSIZE"},
-		{ENOBUFS, "ENOBUFS"},
-		{EOPNOTSUPP, "EOPNOTSUPP"},
-		{ESHUTDOWN, "ESHUTDOWN"},
-		{ETIMEDOUT, "ETIMEDOUT"},
-		{EALREADY, "EALREADY"},
-		{EINPROGRESS, "EINPROGRESS"},
-		{ECANCELED, "ECANCELED"},
-		{ENOTCONN, "ENOTCONN"},
-		{EL2HLT, "EL2HLT"},
-		// Kernel-internal codes that must never reach userspace; named so a
-		// leak is recognisable.
-		{512, "ERESTARTSYS"},
-		{515, "ENOIOCTLCMD"},
-		{524, "ENOTSUPP"},
-	};
-	for (const auto &e2 : table)
-		if (e2.no == e)
-			return e2.name;
-	return "E" + std::to_string(e);
-}
-
-// Inverse of errno_name ("ok" -> 0, "EWOULDBLOCK" -> EAGAIN, "22" -> 22).
-inline std::optional<int> errno_from_name(std::string_view s)
-{
-	if (s == "ok" || s == "OK" || s == "0")
-		return 0;
-	if (s == "EWOULDBLOCK")
-		return EAGAIN;
-	if (s == "ENOTSUP")
-		return EOPNOTSUPP;
-	for (int e = 1; e < 600; e++)
-		if (errno_name(e) == s)
-			return e;
-	int v = 0;
-	for (char c : s) {
-		if (c < '0' || c > '9' || v > 100000)
-			return std::nullopt;
-		v = v * 10 + (c - '0');
-	}
-	return v;
-}
+// errno_name, errno_from_name: shared with v4l2loopback-ctl (utils/errors.h).
+using v4l2lb::errno_from_name;
+using v4l2lb::errno_name;
 
 // "Invalid argument (EINVAL)"
 inline std::string errno_text(int e)
@@ -254,34 +171,8 @@ inline uint64_t now_ns(clockid_t clk = CLOCK_MONOTONIC)
 
 // ---------------------------------------------------------------- RAII ---
 
-class Fd {
-public:
-	Fd() = default;
-	explicit Fd(int fd) : fd_(fd) {}
-	Fd(const Fd &) = delete;
-	Fd &operator=(const Fd &) = delete;
-	Fd(Fd &&o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-	Fd &operator=(Fd &&o) noexcept
-	{
-		if (this != &o)
-			reset(std::exchange(o.fd_, -1));
-		return *this;
-	}
-	~Fd() { reset(); }
-
-	int get() const { return fd_; }
-	explicit operator bool() const { return fd_ >= 0; }
-	int release() { return std::exchange(fd_, -1); }
-	void reset(int fd = -1)
-	{
-		if (fd_ >= 0)
-			::close(fd_);
-		fd_ = fd;
-	}
-
-private:
-	int fd_ = -1;
-};
+// The move-only fd of v4l2loopback-ctl (utils/sys.h): Fd(int) closes with close(2).
+using Fd = v4l2lb::Fd;
 
 // An mmap()ed region (a V4L2 buffer, a dma-buf, or anonymous memory).
 class Mapping {
