@@ -348,6 +348,17 @@ lb_words() {
 	echo "${w[*]}"
 }
 
+# lb_sleep SECONDS: sleep SECONDS (a decimal) times the lane's time scale, for a
+# case's settle waits (poll with wait_for where there is something to poll).
+lb_sleep() {
+	local k=${LB_TEST_TIMEOUT_SCALE:-1}
+	if [ "$k" = 1 ]; then
+		sleep "$1"
+	else
+		sleep "$(awk -v s="$1" -v k="$k" 'BEGIN { print s * k }')"
+	fi
+}
+
 # kv LINE KEY: the value of KEY=VALUE in LINE (e.g. lb-reader's summary line)
 kv() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
 

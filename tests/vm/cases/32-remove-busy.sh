@@ -72,7 +72,7 @@ HOLD=$(lb_scaled 3) # s the DQBUF holder keeps the removed device mapped
 "$RAW" block-dqbuf /dev/video30 30 $((HOLD * 1000)) >"$W/dq.log" 2>&1 &
 dq=$!
 wait_for 20 grep -qx blocking "$W/dq.log"
-sleep 1
+lb_sleep 1
 blocked $dq
 ok dqbuf-is-blocked $? "lb-ctlraw block-dqbuf is not asleep in DQBUF: $(tr '\n' ' ' <"$W/dq.log")"
 t0=$SECONDS
@@ -115,7 +115,7 @@ expect_eq dqbuf-readd "ok 30" "$("$RAW" add nr=30 "label=again 30")" "ADD 30 aft
 "$RAW" block-read /dev/video31 30 >"$W/rd.log" 2>&1 &
 rd=$!
 wait_for 20 grep -qx blocking "$W/rd.log"
-sleep 1
+lb_sleep 1
 blocked $rd
 ok read-is-blocked $? "lb-ctlraw block-read is not asleep in read(): $(tr '\n' ' ' <"$W/rd.log")"
 check read-remove "$CTL" delete /dev/video31
@@ -193,7 +193,7 @@ r33=$BG_PID
 idle=$!
 # shellcheck disable=SC2016 # the script is expanded by the bash -c that runs it
 wait_for 20 bash -c '[ "$(cat /sys/class/video4linux/video33/readers 2>/dev/null)" -ge 1 ]'
-sleep 1
+lb_sleep 1
 t0=$SECONDS
 out=$("$RAW" remove --legacy 33)
 expect_eq mmap-remove-legacy ok "$out" "legacy REMOVE 33"

@@ -90,7 +90,7 @@ sizes=$(v4l2-ctl -d $D --list-framesizes YUYV 2>&1)
 grep -q "Discrete 320x240" <<<"$sizes"
 ok kf1-framesizes $? "ENUM_FRAMESIZES after the writer left: expected 'Discrete 320x240', got: $(lb_words "$sizes")"
 writer $D --size 320x240 --count 30 --fps "$(lb_rate 30)" --start-seq 30
-sleep 1
+lb_sleep 1
 kill -TERM $rpid
 wait $rpid
 rc=$?
@@ -175,10 +175,10 @@ t0=$SECONDS
 hrc=$?
 log "hammer took $((SECONDS - t0)) s"
 sed 's/^/  | /' "$L-hammer.log"
-sleep 1
+lb_sleep 1
 kill -TERM $wpid
 wait $wpid
-sleep 2
+lb_sleep 2
 kill -TERM "${pids[@]}"
 wout=$(tail -n 1 "$L-hammer-writer.log")
 log "$wout"

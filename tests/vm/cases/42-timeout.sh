@@ -136,7 +136,7 @@ wpid=$!
 base=$(cat $SYS/frames_written)
 wait_for "[ \$(cat $SYS/frames_written) -ge $((base + 20)) ]" 20
 kill -STOP $wpid
-sleep 2
+lb_sleep 2
 kill -CONT $wpid
 finish_capture stop
 kill -TERM $wpid

@@ -146,7 +146,7 @@ expect_eq state-writing "capture YUYV:320x240@30" "$(cat $SYS/state) $(cat $SYS/
 expect_eq format-while-writing "ok @25 ok" "$(sysw format @25) $(sed 's/.*\(@.*\)/\1/' $SYS/format) $(sysw format @30)" \
 	"changing the rate while a writer streams"
 wait $wpid
-sleep 2 # the slow reader gets the last frame
+lb_sleep 2 # the slow reader gets the last frame
 kill -TERM "${pids[@]}"
 expect_eq state-after-writer output "$(cat $SYS/state)" "state after the writer left (keep_format=0)"
 total=0 gaps=0

@@ -96,7 +96,7 @@ wait_for "[ \$(wc -l <$L-usage.out) -ge 2 ]" 10
 	>"$L-usage-r1.log" 2>&1 &
 r1=$!
 wait_for "[ \$(cat $SYS/readers) -ge 1 ]" 10
-sleep 0.5
+lb_sleep 0.5
 "$T/lb-reader" -d $D --count 0 --min-frames 0 --timeout-ms 1000 >"$L-usage-r2.log" 2>&1
 wait $r1
 wait $lpid

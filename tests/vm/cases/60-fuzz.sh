@@ -72,7 +72,7 @@ v4l2-ctl -d /dev/video30 -c sustain_framerate=0,timeout=0,keep_format=0
 "$T/lb-reader" -d /dev/video30 --count 20 --timeout-ms 20000 \
 	>"$LB_OUT/$LB_CASE-after.log" 2>&1 &
 r=$!
-sleep 1
+lb_sleep 1
 check stream-after-fuzz "$T/lb-writer" -d /dev/video30 --size 320x240 --count 30 --fps 30
 wait $r
 ok reader-after-fuzz $? "$(tail -n 1 "$LB_OUT/$LB_CASE-after.log")"

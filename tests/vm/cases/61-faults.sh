@@ -21,7 +21,7 @@ stream_ok() {
 	"$T/lb-reader" -d /dev/video30 --count 10 --allow-gaps --timeout-ms 20000 \
 		>"$LB_OUT/$LB_CASE-ok.log" 2>&1 &
 	local r=$!
-	sleep 0.5
+	lb_sleep 0.5
 	"$T/lb-writer" -d /dev/video30 --size 320x240 --count 15 --fps 30 --quiet \
 		>/dev/null 2>&1 || { kill $r; wait $r; return 1; }
 	wait $r
