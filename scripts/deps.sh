@@ -13,6 +13,7 @@ PKGS=(
 	libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
 	dkms openssl
 	gcc-multilib
+	sparse clang-format shellcheck linux-source-6.1
 )
 
 missing=()

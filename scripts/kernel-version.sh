@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Prints the newest installed kernel that has both an image and headers.
 set -euo pipefail
-for d in $(ls -1d /lib/modules/*/ 2>/dev/null | sort -rV); do
+for d in $(printf '%s\n' /lib/modules/*/ | sort -rV); do
 	v=$(basename "$d")
 	if [ -f "/boot/vmlinuz-$v" ] && [ -e "/lib/modules/$v/build/Makefile" ]; then
 		echo "$v"

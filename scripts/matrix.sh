@@ -166,7 +166,8 @@ unpack() {
 	rm -rf "$k"
 	mkdir -p "$k"
 	for p in "$@"; do
-		dpkg -x "$(ls "$M/debs/${p}_"*.deb | head -n 1)" "$k"
+		debs=("$M/debs/${p}_"*.deb)
+		dpkg -x "${debs[0]}" "$k"
 	done
 	# Debian ships no modules.dep; Debian 12's depmod reads .ko.xz.
 	[ -e "$k/lib" ] || ln -s usr/lib "$k/lib"
@@ -429,7 +430,12 @@ for s in $suites; do
 	build "$s" "$v"
 	b_cell=$b_status
 	if [ "$b_status" = ok ]; then
-		[ "$b_warn" -eq 0 ] && b_cell="ok, 0 warnings" || { b_cell="ok, $b_warn warnings"; bad=1; }
+		if [ "$b_warn" -eq 0 ]; then
+			b_cell="ok, 0 warnings"
+		else
+			b_cell="ok, $b_warn warnings"
+			bad=1
+		fi
 	else
 		bad=1
 	fi

@@ -91,7 +91,7 @@
  */
 struct lb_fmap {
 	refcount_t users;
-	struct mutex lock;
+	struct mutex lock;	/* see "Locking" above */
 	struct device *dev;
 	unsigned long size;
 	unsigned long npages;

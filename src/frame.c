@@ -46,7 +46,7 @@
  */
 struct lb_pool {
 	struct kref ref;
-	struct mutex lock;
+	struct mutex lock;	/* see "Locking" at the top */
 	struct list_head free;
 	unsigned int nfree;
 	size_t size;

@@ -217,8 +217,11 @@ extern int lb_debug;
 
 #define lb_dbg(dev, level, fmt, ...)					\
 	do {								\
-		if ((dev)->cfg.debug >= (level) || lb_debug >= (level))	\
-			v4l2_info(&(dev)->v4l2_dev, fmt, ##__VA_ARGS__); \
+		const struct lb_dev *__lb_d = (dev);			\
+		const int __lb_l = (level);				\
+									\
+		if (__lb_d->cfg.debug >= __lb_l || lb_debug >= __lb_l)	\
+			v4l2_info(&__lb_d->v4l2_dev, fmt, ##__VA_ARGS__); \
 	} while (0)
 
 /* device.c: lifecycle */
@@ -258,6 +261,7 @@ struct lb_copy {
 	struct lb_buffer *buf;
 	void *vaddr;
 };
+
 int lb_readers_copy_begin(struct lb_dev *dev, u32 bytes, struct lb_copy **out);
 void lb_readers_copy(struct lb_dev *dev, struct lb_copy *c, int n,
 		     const void *src, u32 bytes);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The whole test suite: splat-scanner self-test, host unit tests, module signing,
-# version agreement and packaging (DKMS, make install) tests, VM suite; one total at
-# the end. (The Debian packages have their own lane: make check-deb.)
+# The whole test suite: lint (scripts/lint.sh), splat-scanner self-test, host unit
+# tests, module signing, version agreement and packaging (DKMS, make install) tests,
+# VM suite; one total at the end. (The Debian packages have their own lane: make
+# check-deb.)
 #
 # Usage: tests/check.sh KERNEL_VERSION   (Makefile: make check, after building everything)
 # Every PASS:/FAIL: line goes to build/check-results.txt. The last line printed is
@@ -23,6 +24,7 @@ trap 'rm -f "$tmp"' EXIT
 PART_WHO=check
 . "$ROOT/tests/part.sh"
 
+part lint env KERNEL_DIR="/lib/modules/$kernel/build" BUILD="$BUILD" scripts/lint.sh
 part splat-scan tests/splat-scan-selftest.sh
 part host tests/run-host.sh "$BUILD"
 part sign tests/sign-test.sh "$kernel"
@@ -31,4 +33,4 @@ part packaging tests/dkms-test.sh "$kernel"
 # shellcheck disable=SC2086
 part vm tests/vm/run.sh --kernel "$kernel" ${VM_ARGS:-}
 
-parts_total
+parts_total ""

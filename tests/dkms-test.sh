@@ -28,7 +28,7 @@ expect_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "${4:-value}: e
 finish() { echo "$np passed, $nf failed"; [ "$nf" -eq 0 ] && [ "$np" -gt 0 ]; exit; }
 last() { grep -v '^[[:space:]]*$' "$1" | tail -n 1; }
 
-[ -n "$kernel" ] && [ -e "/lib/modules/$kernel/build/Makefile" ] \
+{ [ -n "$kernel" ] && [ -e "/lib/modules/$kernel/build/Makefile" ]; } \
 	|| { fail dkms/headers "no headers for kernel '$kernel' (make deps)"; finish; }
 [ "$(id -u)" -eq 0 ] || { fail dkms/root "needs root (dkms)"; finish; }
 if ! command -v dkms >/dev/null; then
@@ -43,7 +43,7 @@ name=$(conf_get PACKAGE_NAME)
 ver=$(conf_get PACKAGE_VERSION)
 expect_eq dkms/conf-name v4l2loopback "$name" "PACKAGE_NAME in dkms.conf"
 expect_eq dkms/conf-version "$("$ROOT/scripts/version.sh")" "$ver" "PACKAGE_VERSION in dkms.conf (scripts/version.sh)"
-[ -n "$name" ] && [ -n "$ver" ] || finish
+{ [ -n "$name" ] && [ -n "$ver" ]; } || finish
 
 W=$(mktemp -d /tmp/lb-dkms.XXXXXX)
 trap 'rm -rf "$W"' EXIT
@@ -163,11 +163,17 @@ for i in "${!files[@]}"; do
 done
 [ -f "$S/${files[0]}" ] && expect_eq install/modinfo-version "$ver" "$(modinfo -F version "$S/${files[0]}" 2>&1)" "version of the installed module"
 [ -x "$S/${files[1]}" ] && expect_eq install/ctl-version-runs 0 "$("$S/${files[1]}" --version >/dev/null 2>&1; echo $?)" "exit status of v4l2loopback-ctl --version"
-cmp -s "$S/${files[3]}" "$ROOT/udev/60-v4l2loopback.rules" && pass install/udev-rule-content \
-	|| fail install/udev-rule-content "installed rule differs from udev/60-v4l2loopback.rules"
-cmp -s "$S/${files[5]}" "$ROOT/include/linux/v4l2loopback.h" && pass install/uapi-header-content \
-	|| fail install/uapi-header-content "installed header differs from include/linux/v4l2loopback.h"
-other=$(cd "$S" && find . -type f | sed 's|^\./||' | grep -vxF -f <(printf '%s\n' "${files[@]}") || true)
+if cmp -s "$S/${files[3]}" "$ROOT/udev/60-v4l2loopback.rules"; then
+	pass install/udev-rule-content
+else
+	fail install/udev-rule-content "installed rule differs from udev/60-v4l2loopback.rules"
+fi
+if cmp -s "$S/${files[5]}" "$ROOT/include/linux/v4l2loopback.h"; then
+	pass install/uapi-header-content
+else
+	fail install/uapi-header-content "installed header differs from include/linux/v4l2loopback.h"
+fi
+other=$({ cd "$S" && find . -type f | sed 's|^\./||' | grep -vxF -f <(printf '%s\n' "${files[@]}"); } || true)
 expect_eq install/nothing-else "" "$other" "unexpected files installed"
 
 if make -C "$I" uninstall DESTDIR="$S" PREFIX="$P" KERNELRELEASE="$kernel" >"$W/make-uninstall.log" 2>&1; then

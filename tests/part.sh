@@ -1,4 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# $tmp and $results are set by the script that sources this file.
+# shellcheck disable=SC2154
 # Sourced by tests/check.sh and scripts/debug-kernel.sh: part and parts_total.
 # part NAME CMD...: run one part of a test run, show its output live (its own
 # "N passed, M failed" line is shown as a subtotal), append its PASS:/FAIL:

@@ -26,7 +26,7 @@ kdir=/lib/modules/$kernel/build
 for t in openssl modinfo make od truncate; do
 	command -v "$t" >/dev/null || { fail tools "'$t' is not installed"; finish; }
 done
-[ -n "$kernel" ] && [ -x "$kdir/scripts/sign-file" ] \
+{ [ -n "$kernel" ] && [ -x "$kdir/scripts/sign-file" ]; } \
 	|| { fail sign-file "no $kdir/scripts/sign-file (kernel '$kernel': make deps)"; finish; }
 [ -f "$src_ko" ] || { fail module "$src_ko missing: build it first (make module)"; finish; }
 
@@ -56,7 +56,7 @@ mkkey() { # mkkey NAME CN FORM
 	openssl req -new -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=$2/" -addext "extendedKeyUsage=codeSigning" \
 		-keyout "$W/$1.key" -outform "$3" -out "$W/$1.crt" >"$W/openssl.log" 2>&1
 }
-mkkey a "$CN1" DER && mkkey b "$CN2" PEM || { fail keys "openssl req failed: $(tail -n 1 "$W/openssl.log")"; finish; }
+{ mkkey a "$CN1" DER && mkkey b "$CN2" PEM; } || { fail keys "openssl req failed: $(tail -n 1 "$W/openssl.log")"; finish; }
 
 # sign NAME KEY CERT: make sign on the copy; its output goes to $W/NAME.log.
 sign() {
@@ -85,7 +85,11 @@ expect_eq hash sha256 "$(modinfo -F sig_hashalgo "$ko" 2>&1)" "modinfo -F sig_ha
 expect_eq sig-id "PKCS#7" "$(modinfo -F sig_id "$ko" 2>&1)" "modinfo -F sig_id"
 if has_trailer "$ko"; then pass trailer; else fail trailer "the module does not end with '$MAGIC'"; fi
 if out=$(verifies "$W/a.crt" DER); then pass signature-verifies; else fail signature-verifies "openssl cms -verify: $(printf '%s' "$out" | tr '\n' ' ' | head -c 300)"; fi
-modinfo -F version "$ko" >/dev/null 2>&1 && pass modinfo-still-reads || fail modinfo-still-reads "modinfo cannot read the signed module"
+if modinfo -F version "$ko" >/dev/null 2>&1; then
+	pass modinfo-still-reads
+else
+	fail modinfo-still-reads "modinfo cannot read the signed module"
+fi
 
 # ---- signing again with key B (PEM) replaces the signature: one signature only
 if sign b "$W/b.key" "$W/b.crt"; then pass re-sign; else fail re-sign "make sign exited non-zero: $(tail -n 1 "$W/b.log")"; fi

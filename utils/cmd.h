@@ -14,36 +14,21 @@
 
 namespace v4l2lb {
 
-int cmd_add(Context &ctx, Args args);
-int cmd_delete(Context &ctx, Args args);
-int cmd_list(Context &ctx, Args args);
-int cmd_query(Context &ctx, Args args);
-int cmd_set_fps(Context &ctx, Args args);
-int cmd_get_fps(Context &ctx, Args args);
-int cmd_set_caps(Context &ctx, Args args);
-int cmd_get_caps(Context &ctx, Args args);
-int cmd_set_timeout_image(Context &ctx, Args args);
-int cmd_version(Context &ctx, Args args);
-int cmd_help(Context &ctx, Args args);
+int cmd_add(Context &ctx, const Options &o);
+int cmd_delete(Context &ctx, const Options &o);
+int cmd_list(Context &ctx, const Options &o);
+int cmd_query(Context &ctx, const Options &o);
+int cmd_set_fps(Context &ctx, const Options &o);
+int cmd_get_fps(Context &ctx, const Options &o);
+int cmd_set_caps(Context &ctx, const Options &o);
+int cmd_get_caps(Context &ctx, const Options &o);
+int cmd_set_timeout_image(Context &ctx, const Options &o);
+int cmd_version(Context &ctx, const Options &o);
+int cmd_help(Context &ctx, const Options &o);
 
 // "v4l2loopback-ctl: MESSAGE" on the error stream.
 void report(Context &ctx, const Error &e);
 void warn(Context &ctx, const std::string &message);
-
-// Prints the usage error or the verb's help. Returns the exit code to use,
-// or nullopt when the command should go on.
-template <typename T>
-std::optional<int> handle_parse(Context &ctx, std::string_view verb, const Parsed<T> &parsed);
-std::optional<int> handle_usage(Context &ctx, std::string_view verb, const UsageError *error,
-				bool help);
-
-template <typename T>
-std::optional<int> handle_parse(Context &ctx, std::string_view verb, const Parsed<T> &parsed)
-{
-	if (!parsed)
-		return handle_usage(ctx, verb, &parsed.error(), false);
-	return handle_usage(ctx, verb, nullptr, parsed->help);
-}
 
 // The node's current caps: G_FMT and G_PARM (capture side, else output),
 // else the sysfs format attribute.

@@ -104,12 +104,8 @@ Json opt_number_json(const std::optional<std::string> &v)
 
 } // namespace
 
-int cmd_add(Context &ctx, Args args)
+int cmd_add(Context &ctx, const Options &o)
 {
-	auto parsed = parse_add_args(args);
-	if (auto rc = handle_parse(ctx, "add", parsed))
-		return *rc;
-	const AddOptions &o = *parsed;
 
 	auto ctl = ControlDevice::open(ctx.sys, true);
 	if (!ctl) {
@@ -164,11 +160,8 @@ int cmd_add(Context &ctx, Args args)
 	return kExitOk;
 }
 
-int cmd_delete(Context &ctx, Args args)
+int cmd_delete(Context &ctx, const Options &o)
 {
-	auto parsed = parse_delete_args(args);
-	if (auto rc = handle_parse(ctx, "delete", parsed))
-		return *rc;
 
 	auto ctl = ControlDevice::open(ctx.sys, true);
 	if (!ctl) {
@@ -176,7 +169,7 @@ int cmd_delete(Context &ctx, Args args)
 		return kExitFailed;
 	}
 	int rc = kExitOk;
-	for (const DeviceArg &arg : parsed->devices) {
+	for (const DeviceArg &arg : o.devices) {
 		auto node = resolve_device(ctx.sys, arg);
 		if (!node) {
 			report(ctx, node.error());
@@ -250,11 +243,8 @@ std::string cell(const std::optional<std::string> &v)
 
 } // namespace
 
-int cmd_list(Context &ctx, Args args)
+int cmd_list(Context &ctx, const Options &o)
 {
-	auto parsed = parse_list_args(args);
-	if (auto rc = handle_parse(ctx, "list", parsed))
-		return *rc;
 
 	auto numbers = list_video_numbers(ctx.sys);
 	if (!numbers) {
@@ -266,7 +256,7 @@ int cmd_list(Context &ctx, Args args)
 		if (auto e = probe(ctx.sys, nr))
 			entries.push_back(std::move(*e));
 
-	if (parsed->json) {
+	if (o.json) {
 		Json arr = Json::array();
 		for (const auto &e : entries) {
 			Json j = Json::object();
@@ -291,13 +281,13 @@ int cmd_list(Context &ctx, Args args)
 		return kExitOk;
 	}
 	std::vector<std::string> headers{"DEVICE", "NAME", "FORMAT"};
-	if (parsed->extended)
+	if (o.extended)
 		headers.insert(headers.end(),
 			       {"STATE", "CAPS", "MAX_READERS", "MAX_OPENERS", "BUFFERS"});
 	std::vector<std::vector<std::string>> rows;
 	for (const auto &e : entries) {
 		std::vector<std::string> row{e.node.path, cell(e.name), cell(e.format)};
-		if (parsed->extended)
+		if (o.extended)
 			row.insert(row.end(), {cell(e.state), cell(e.caps), cell(e.max_readers),
 					       cell(e.max_openers), cell(e.buffers)});
 		rows.push_back(std::move(row));
@@ -357,12 +347,8 @@ std::string yes_no(const std::optional<std::int32_t> &v)
 
 } // namespace
 
-int cmd_query(Context &ctx, Args args)
+int cmd_query(Context &ctx, const Options &o)
 {
-	auto parsed = parse_query_args(args);
-	if (auto rc = handle_parse(ctx, "query", parsed))
-		return *rc;
-	const QueryOptions &o = *parsed;
 
 	auto ctl = ControlDevice::open(ctx.sys, false);
 	if (!ctl) {
@@ -406,19 +392,20 @@ int cmd_query(Context &ctx, Args args)
 			std::string readers = cell(x->max_readers);
 			if (readers == "0")
 				readers += " (no limit)";
-			std::string timeout = x->timeout ? std::to_string(*x->timeout) + " ms" : "-";
+			std::string timeout = x->timeout ? std::to_string(*x->timeout) + " ms"
+							 : "-";
 			if (x->timeout && *x->timeout == 0)
 				timeout += " (off)";
-			lines.insert(lines.end(), {
-							  {"format", cell(x->format)},
-							  {"state", cell(x->state)},
-							  {"caps", cell(x->caps)},
-							  {"max readers", readers},
-							  {"keep format", yes_no(x->keep_format)},
-							  {"sustain framerate",
-							   yes_no(x->sustain_framerate)},
-							  {"timeout", timeout},
-						  });
+			lines.insert(lines.end(),
+				     {
+					     {"format", cell(x->format)},
+					     {"state", cell(x->state)},
+					     {"caps", cell(x->caps)},
+					     {"max readers", readers},
+					     {"keep format", yes_no(x->keep_format)},
+					     {"sustain framerate", yes_no(x->sustain_framerate)},
+					     {"timeout", timeout},
+				     });
 		}
 		print_lines(ctx.out, node->path, lines);
 	}

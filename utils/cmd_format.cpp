@@ -39,27 +39,21 @@ bool same_layout(const FrameLayout &a, const FrameLayout &b)
 
 } // namespace
 
-int cmd_set_fps(Context &ctx, Args args)
+int cmd_set_fps(Context &ctx, const Options &o)
 {
-	auto parsed = parse_set_fps_args(args);
-	if (auto rc = handle_parse(ctx, "set-fps", parsed))
-		return *rc;
-	auto dev = open_device(ctx, parsed->device);
+	auto dev = open_device(ctx, o.device);
 	if (!dev)
 		return kExitFailed;
-	if (auto st = apply_fps(ctx, *dev, parsed->fps); !st) {
+	if (auto st = apply_fps(ctx, *dev, o.fps); !st) {
 		report(ctx, st.error());
 		return kExitFailed;
 	}
 	return kExitOk;
 }
 
-int cmd_get_fps(Context &ctx, Args args)
+int cmd_get_fps(Context &ctx, const Options &o)
 {
-	auto parsed = parse_get_fps_args(args);
-	if (auto rc = handle_parse(ctx, "get-fps", parsed))
-		return *rc;
-	auto node = resolve_device(ctx.sys, parsed->device);
+	auto node = resolve_device(ctx.sys, o.device);
 	if (!node) {
 		report(ctx, node.error());
 		return kExitFailed;
@@ -70,12 +64,13 @@ int cmd_get_fps(Context &ctx, Args args)
 		return kExitFailed;
 	}
 	if (!caps->fps) {
-		report(ctx, Error{node->path, "VIDIOC_G_PARM", 0, "the device reports no frame rate",
-				  "set one with: v4l2loopback-ctl set-fps " + node->path + " 30"});
+		report(ctx,
+		       Error{node->path, "VIDIOC_G_PARM", 0, "the device reports no frame rate",
+			     "set one with: v4l2loopback-ctl set-fps " + node->path + " 30"});
 		return kExitFailed;
 	}
 	const Fps fps = *caps->fps;
-	if (parsed->json) {
+	if (o.json) {
 		Json j = Json::object();
 		j.set("device", node->path);
 		j.set("fps", format_fps(fps));
@@ -89,24 +84,21 @@ int cmd_get_fps(Context &ctx, Args args)
 	return kExitOk;
 }
 
-int cmd_set_caps(Context &ctx, Args args)
+int cmd_set_caps(Context &ctx, const Options &o)
 {
-	auto parsed = parse_set_caps_args(args);
-	if (auto rc = handle_parse(ctx, "set-caps", parsed))
-		return *rc;
-	auto dev = open_device(ctx, parsed->device);
+	auto dev = open_device(ctx, o.device);
 	if (!dev)
 		return kExitFailed;
 	const std::string &path = dev->node().path;
 
-	if (!parsed->caps) {
+	if (!o.caps) {
 		if (auto st = dev->s_ctrl(V4L2LOOPBACK_CID_KEEP_FORMAT, "keep_format", 0); !st) {
 			report(ctx, st.error());
 			return kExitFailed;
 		}
 		return kExitOk;
 	}
-	const Caps &caps = *parsed->caps;
+	const Caps &caps = *o.caps;
 	v4l2_format fmt{};
 	fmt.type = V4L2_BUF_TYPE_VIDEO_OUTPUT;
 	fmt.fmt.pix.pixelformat = caps.fourcc;
@@ -138,8 +130,9 @@ int cmd_set_caps(Context &ctx, Args args)
 								 ? cap->device_caps
 								 : cap->capabilities;
 				if (!(dc & V4L2_CAP_VIDEO_OUTPUT))
-					e.hint = "the device announces only capture now (exclusive "
-						 "caps) because a writer is streaming: stop the writer first";
+					e.hint =
+						"the device announces only capture now (exclusive "
+						"caps) because a writer is streaming: stop the writer first";
 			}
 		}
 		report(ctx, e);
@@ -195,12 +188,9 @@ int cmd_set_caps(Context &ctx, Args args)
 	return kExitOk;
 }
 
-int cmd_get_caps(Context &ctx, Args args)
+int cmd_get_caps(Context &ctx, const Options &o)
 {
-	auto parsed = parse_get_caps_args(args);
-	if (auto rc = handle_parse(ctx, "get-caps", parsed))
-		return *rc;
-	auto node = resolve_device(ctx.sys, parsed->device);
+	auto node = resolve_device(ctx.sys, o.device);
 	if (!node) {
 		report(ctx, node.error());
 		return kExitFailed;
@@ -210,7 +200,7 @@ int cmd_get_caps(Context &ctx, Args args)
 		report(ctx, caps.error());
 		return kExitFailed;
 	}
-	if (parsed->json) {
+	if (o.json) {
 		Json j = Json::object();
 		j.set("device", node->path);
 		j.set("caps", format_caps(*caps));
@@ -225,12 +215,8 @@ int cmd_get_caps(Context &ctx, Args args)
 	return kExitOk;
 }
 
-int cmd_set_timeout_image(Context &ctx, Args args)
+int cmd_set_timeout_image(Context &ctx, const Options &o)
 {
-	auto parsed = parse_set_timeout_image_args(args);
-	if (auto rc = handle_parse(ctx, "set-timeout-image", parsed))
-		return *rc;
-	const SetTimeoutImageOptions &o = *parsed;
 
 	// Everything that can fail without touching the device comes first.
 	auto node = resolve_device(ctx.sys, o.device);

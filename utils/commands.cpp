@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "image.h"
+#include "verbs.h"
 
 namespace v4l2lb {
 
@@ -16,116 +17,70 @@ namespace {
 constexpr std::string_view kDevHelp =
 	"DEV is /dev/videoN, N, or a symlink to a video node (e.g. /dev/v4l/by-id/...).\n";
 
-constexpr std::array<Command, 11> kCommands{{
-	{"add", "add [OPTIONS] [DEV]", "create a loopback device and print its node",
-	 "Creates a device through /dev/v4l2loopback (V4L2LOOPBACK_CTL_ADD) and prints\n"
-	 "the new node, e.g. /dev/video3. DEV (/dev/videoN or N) asks for that number;\n"
-	 "without it the module picks the first free one.\n"
-	 "\n"
-	 "Options:\n"
-	 "  -n, --name NAME         card label (at most 31 bytes)\n"
-	 "  -w, --max-width W       largest frame width\n"
-	 "  -h, --max-height H      largest frame height\n"
-	 "      --min-width W       smallest frame width\n"
-	 "      --min-height H      smallest frame height\n"
-	 "  -x, --exclusive-caps 0|1\n"
-	 "                          1: announce only OUTPUT until a writer streams,\n"
-	 "                          then only CAPTURE (what browsers need)\n"
-	 "  -b, --buffers N         buffers per queue\n"
-	 "  -o, --max-openers N     how many programs may have it open at once\n"
-	 "      --max-readers N     readers allowed to stream at once (0: no limit;\n"
-	 "                          1: one owner per queue, as v4l2-compliance wants);\n"
-	 "                          written to sysfs max_readers after creation\n"
-	 "  -v, --verbose           describe the new device on stderr\n"
-	 "      --json              print {\"device\": ..., \"number\": ...}\n"
-	 "      --help              this help (-h is --max-height here)\n"
-	 "Options not given take the module's defaults.\n",
-	 cmd_add},
-	{"delete", "delete DEV...", "remove loopback devices",
-	 "Removes each DEV through /dev/v4l2loopback (V4L2LOOPBACK_CTL_REMOVE).\n"
-	 "Goes on with the others when one fails; exits 1 if any failed.\n"
-	 "\n"
-	 "Options:\n"
-	 "  -h, --help              this help\n",
-	 cmd_delete},
-	{"list", "list [-e] [--json]", "list loopback devices",
-	 "Lists the v4l2loopback devices found in /sys/class/video4linux: device node,\n"
-	 "name and current format (FOURCC:WxH@FPS).\n"
-	 "\n"
-	 "Options:\n"
-	 "  -e, --extended          also state, capabilities, max readers, max openers\n"
-	 "                          and buffers\n"
-	 "      --json              a JSON array of objects, always with all fields\n"
-	 "  -h, --help              this help\n",
-	 cmd_list},
-	{"query", "query [-e] [--json] DEV...", "show a device's settings",
-	 "Shows the settings a device was created with (V4L2LOOPBACK_CTL_QUERY):\n"
-	 "name, size limits, buffers, max openers, exclusive caps.\n"
-	 "\n"
-	 "Options:\n"
-	 "  -e, --extended          also the current format, state, max readers and the\n"
-	 "                          keep_format, sustain_framerate and timeout controls\n"
-	 "      --json              a JSON array with one object per DEV\n"
-	 "  -h, --help              this help\n",
-	 cmd_query},
-	{"set-fps", "set-fps DEV FPS", "set the frame rate",
-	 "Sets the frame rate (VIDIOC_S_PARM on the OUTPUT side; the sysfs format\n"
-	 "attribute if the driver refuses that). FPS is N or N/M, e.g. 30 or 30000/1001.\n"
-	 "\n"
-	 "Options:\n"
-	 "  -h, --help              this help\n",
-	 cmd_set_fps},
-	{"get-fps", "get-fps [--json] DEV", "print the frame rate",
-	 "Prints the frame rate as N or N/M (VIDIOC_G_PARM).\n"
-	 "\n"
-	 "Options:\n"
-	 "      --json              {\"device\", \"fps\", \"numerator\", \"denominator\", \"value\"}\n"
-	 "  -h, --help              this help\n",
-	 cmd_get_fps},
-	{"set-caps", "set-caps DEV FOURCC:WxH[@FPS] | any", "fix the device's format",
-	 "Sets the format (VIDIOC_S_FMT on the OUTPUT side, VIDIOC_S_PARM for @FPS) and\n"
-	 "then the keep_format control, so the format stays after the writer leaves.\n"
-	 "A format the device would adjust is refused (VIDIOC_TRY_FMT) and nothing changes.\n"
-	 "'any' clears keep_format again. FOURCC is a V4L2 FourCC such as YUYV, UYVY,\n"
-	 "NV12, YU12 (or I420), RGB3 (or RGB24), BGR3, GREY or MJPG.\n"
-	 "Examples: YUYV:640x480@30  MJPG:1920x1080@30000/1001  any\n"
-	 "\n"
-	 "Options:\n"
-	 "  -h, --help              this help\n",
-	 cmd_set_caps},
-	{"get-caps", "get-caps [--json] DEV", "print the current format",
-	 "Prints the current format as FOURCC:WxH@FPS (VIDIOC_G_FMT and VIDIOC_G_PARM).\n"
-	 "\n"
-	 "Options:\n"
-	 "      --json              {\"device\", \"caps\", \"fourcc\", \"width\", \"height\", \"fps\"}\n"
-	 "  -h, --help              this help\n",
-	 cmd_get_caps},
-	{"set-timeout-image", "set-timeout-image [-t MS] DEV IMAGE",
-	 "set the picture readers get when the writer stalls",
-	 "Decodes IMAGE (PNG, JPEG, BMP, ... or a video's first frame), scales it to the\n"
-	 "device's current size, converts it to the device's pixel format and loads it\n"
-	 "as the timeout image: presses the timeout_image_io control, opens the device,\n"
-	 "sets the OUTPUT format and write()s the frame once. Nothing on the device\n"
-	 "changes if the image cannot be read. The aspect ratio is not kept.\n"
-	 "Pixel formats: FORMATS.\n"
-	 "\n"
-	 "Options:\n"
-	 "  -t, --timeout MS        also set the timeout control: readers get the image\n"
-	 "                          after MS milliseconds without a frame (0: off,\n"
-	 "                          at most 100000)\n"
-	 "  -h, --help              this help\n",
-	 cmd_set_timeout_image},
-	{"version", "version [--json]", "print the tool's and the module's version",
-	 "Prints the tool's version and, if it can be read, the loaded module's\n"
-	 "(V4L2LOOPBACK_CTL_VERSION, else /sys/module/v4l2loopback/version).\n"
-	 "Same as -V or --version.\n"
-	 "\n"
-	 "Options:\n"
-	 "      --json              {\"tool\": ..., \"module\": ... or null}\n"
-	 "  -h, --help              this help\n",
-	 cmd_version},
-	{"help", "help [COMMAND]", "show help for all commands or one", "", cmd_help},
-}};
+// Help texts are indented to this column after "  -n, --name NAME".
+constexpr std::size_t kHelpColumn = 26;
+
+bool takes_dev(const Verb &verb)
+{
+	return std::any_of(verb.positionals.begin(), verb.positionals.end(),
+			   [](const PositionalDesc &p) { return p.name == "DEV"; });
+}
+
+std::string option_left(const Verb &verb, const OptionDesc &opt)
+{
+	const char s = short_name_in(verb, opt);
+	std::string left = s ? std::string("  -") + s + ", " : std::string(6, ' ');
+	left += "--" + std::string(opt.long_name);
+	if (!opt.arg.empty())
+		left += " " + std::string(opt.arg);
+	return left;
+}
+
+std::string option_help(const Verb &verb, const OptionDesc &opt)
+{
+	std::string help(opt.help);
+	if (opt.short_name && !short_name_in(verb, opt))
+		for (const OptionDesc *other : verb.options)
+			if (other->short_name == opt.short_name) {
+				help += std::string(" (-") + opt.short_name + " is --" +
+					std::string(other->long_name) + " here)";
+				break;
+			}
+	return help;
+}
+
+std::string with_formats(std::string_view text)
+{
+	std::string s(text);
+	if (const auto pos = s.find("FORMATS"); pos != std::string::npos)
+		s.replace(pos, 7, supported_timeout_formats());
+	return s;
+}
+
+} // namespace
+
+std::string synopsis(const Verb &verb)
+{
+	std::string s(verb.name);
+	std::vector<const OptionDesc *> shown;
+	for (const OptionDesc *opt : verb.options)
+		if (opt->long_name != "help")
+			shown.push_back(opt);
+	if (shown.size() > 3) {
+		s += " [OPTIONS]";
+	} else {
+		for (const OptionDesc *opt : shown) {
+			const char c = short_name_in(verb, *opt);
+			s += c ? std::string(" [-") + c : " [--" + std::string(opt->long_name);
+			if (!opt->arg.empty())
+				s += " " + std::string(opt->arg);
+			s += "]";
+		}
+	}
+	for (const auto &p : verb.positionals)
+		s += " " + std::string(p.synopsis);
+	return s;
+}
 
 void print_overview(std::ostream &os)
 {
@@ -133,40 +88,38 @@ void print_overview(std::ostream &os)
 	   << "       " << kProgram << " -V|--version\n"
 	   << "       " << kProgram << " help [COMMAND]\n"
 	   << "\nManages v4l2loopback devices.\n\nCommands:\n";
-	for (const auto &cmd : kCommands) {
-		std::string name(cmd.name);
+	for (const auto &verb : verbs()) {
+		std::string name(verb.name);
 		name.resize(std::max<std::size_t>(name.size() + 2, 20), ' ');
-		os << "  " << name << cmd.summary << "\n";
+		os << "  " << name << verb.summary << "\n";
 	}
 	os << "\n"
 	   << kDevHelp << "Exit status: 0 success, 1 the operation failed, 2 usage error.\n"
 	   << "Run '" << kProgram << " help COMMAND' for a command's options.\n";
 }
 
-void print_command_help(std::ostream &os, const Command &cmd)
+void print_verb_help(std::ostream &os, const Verb &verb)
 {
-	os << "Usage: " << kProgram << " " << cmd.synopsis << "\n\n";
-	std::string help(cmd.help);
-	if (const auto pos = help.find("FORMATS"); pos != std::string::npos)
-		help.replace(pos, 7, supported_timeout_formats());
-	os << help;
-	if (cmd.synopsis.find("DEV") != std::string_view::npos)
+	os << "Usage: " << kProgram << " " << synopsis(verb) << "\n\n";
+	os << with_formats(verb.description);
+	if (!verb.options.empty()) {
+		os << "\nOptions:\n";
+		for (const OptionDesc *opt : verb.options) {
+			std::string left = option_left(verb, *opt);
+			const std::string indent(kHelpColumn, ' ');
+			if (left.size() + 2 > kHelpColumn)
+				left += "\n" + indent;
+			else
+				left.resize(kHelpColumn, ' ');
+			os << left;
+			for (const char c : option_help(verb, *opt))
+				os << (c == '\n' ? "\n" + indent : std::string(1, c));
+			os << "\n";
+		}
+	}
+	os << verb.footer;
+	if (takes_dev(verb))
 		os << "\n" << kDevHelp;
-}
-
-} // namespace
-
-std::span<const Command> commands()
-{
-	return kCommands;
-}
-
-const Command *find_command(std::string_view name)
-{
-	for (const auto &cmd : kCommands)
-		if (cmd.name == name)
-			return &cmd;
-	return nullptr;
 }
 
 std::string tool_version()
@@ -186,52 +139,25 @@ void warn(Context &ctx, const std::string &message)
 	ctx.err << kProgram << ": warning: " << message << "\n";
 }
 
-std::optional<int> handle_usage(Context &ctx, std::string_view verb, const UsageError *error,
-				bool help)
+int cmd_help(Context &ctx, const Options &o)
 {
-	if (error) {
-		ctx.err << kProgram << " " << verb << ": " << error->message << "\n"
-			<< "Try '" << kProgram << " help " << verb << "'.\n";
-		return kExitUsage;
-	}
-	if (help) {
-		if (const Command *cmd = find_command(verb))
-			print_command_help(ctx.out, *cmd);
-		return kExitOk;
-	}
-	return std::nullopt;
-}
-
-int cmd_help(Context &ctx, Args args)
-{
-	auto parsed = parse_help_args(args);
-	if (!parsed)
-		return *handle_usage(ctx, "help", &parsed.error(), false);
-	if (!parsed->verb) {
-		print_overview(ctx.out);
-		return kExitOk;
-	}
-	const Command *cmd = find_command(*parsed->verb);
-	if (!cmd || cmd->name == "help") {
-		if (cmd) {
-			print_overview(ctx.out);
-			return kExitOk;
-		}
-		ctx.err << kProgram << " help: unknown command '" << *parsed->verb << "'\n"
+	const Verb *verb = o.verb ? find_verb(*o.verb) : nullptr;
+	if (o.verb && !verb) {
+		ctx.err << kProgram << " help: unknown command '" << *o.verb << "'\n"
 			<< "Try '" << kProgram << " help'.\n";
 		return kExitUsage;
 	}
-	print_command_help(ctx.out, *cmd);
+	if (!verb || verb->name == "help")
+		print_overview(ctx.out);
+	else
+		print_verb_help(ctx.out, *verb);
 	return kExitOk;
 }
 
-int cmd_version(Context &ctx, Args args)
+int cmd_version(Context &ctx, const Options &o)
 {
-	auto parsed = parse_version_args(args);
-	if (auto rc = handle_parse(ctx, "version", parsed))
-		return *rc;
 	auto module = module_version(ctx.sys);
-	if (parsed->json) {
+	if (o.json) {
 		Json j = Json::object();
 		j.set("tool", tool_version());
 		j.set("module", module ? Json(*module) : Json());
@@ -246,6 +172,25 @@ int cmd_version(Context &ctx, Args args)
 	return kExitOk;
 }
 
+namespace {
+
+int run_verb(Context &ctx, const Verb &verb, Args args)
+{
+	auto parsed = parse_args(verb, args);
+	if (!parsed) {
+		ctx.err << kProgram << " " << verb.name << ": " << parsed.error().message << "\n"
+			<< "Try '" << kProgram << " help " << verb.name << "'.\n";
+		return kExitUsage;
+	}
+	if (parsed->help) {
+		print_verb_help(ctx.out, verb);
+		return kExitOk;
+	}
+	return verb.run(ctx, *parsed);
+}
+
+} // namespace
+
 int run_cli(Context &ctx, Args args)
 {
 	if (args.empty()) {
@@ -254,21 +199,21 @@ int run_cli(Context &ctx, Args args)
 	}
 	const std::string &first = args[0];
 	if (first == "-h" || first == "--help")
-		return cmd_help(ctx, args.subspan(1));
+		return run_verb(ctx, *find_verb("help"), args.subspan(1));
 	if (first == "-V" || first == "-v" || first == "--version")
-		return cmd_version(ctx, args.subspan(1));
+		return run_verb(ctx, *find_verb("version"), args.subspan(1));
 	if (first.starts_with("-")) {
 		ctx.err << kProgram << ": unknown option '" << first << "'\n"
 			<< "Try '" << kProgram << " help'.\n";
 		return kExitUsage;
 	}
-	const Command *cmd = find_command(first);
-	if (!cmd) {
+	const Verb *verb = find_verb(first);
+	if (!verb) {
 		ctx.err << kProgram << ": unknown command '" << first << "'\n"
 			<< "Try '" << kProgram << " help'.\n";
 		return kExitUsage;
 	}
-	return cmd->run(ctx, args.subspan(1));
+	return run_verb(ctx, *verb, args.subspan(1));
 }
 
 Result<Caps> read_caps(Sys &sys, const VideoNode &node)
@@ -278,8 +223,8 @@ Result<Caps> read_caps(Sys &sys, const VideoNode &node)
 	if (dev) {
 		auto fmt = dev->current_format();
 		if (fmt) {
-			Caps caps{fmt->fmt.pix.pixelformat, fmt->fmt.pix.width,
-				  fmt->fmt.pix.height, std::nullopt};
+			Caps caps{fmt->fmt.pix.pixelformat, fmt->fmt.pix.width, fmt->fmt.pix.height,
+				  std::nullopt};
 			if (auto tpf = dev->current_timeperframe();
 			    tpf && tpf->numerator && tpf->denominator)
 				caps.fps = fps_from_timeperframe(*tpf);

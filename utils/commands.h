@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// The subcommand table and the entry point main() calls.
+// The dispatcher main() calls, and help made from the verb table.
 #ifndef V4L2LOOPBACK_CTL_COMMANDS_H
 #define V4L2LOOPBACK_CTL_COMMANDS_H
 
@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "args.h"
+#include "verbs.h"
 #include "sys.h"
 
 namespace v4l2lb {
@@ -26,16 +27,12 @@ struct Context {
 	std::ostream &err;
 };
 
-struct Command {
-	std::string_view name;
-	std::string_view synopsis; // after the program name
-	std::string_view summary;  // one line for the overview
-	std::string_view help;     // options and behaviour
-	int (*run)(Context &ctx, Args args);
-};
-
-std::span<const Command> commands();
-const Command *find_command(std::string_view name);
+// The overview (help without a COMMAND) and one verb's help, both made from
+// the verb table (verbs.h).
+void print_overview(std::ostream &os);
+void print_verb_help(std::ostream &os, const Verb &verb);
+// The usage line after the program name: "get-fps [--json] DEV".
+std::string synopsis(const Verb &verb);
 
 // "1.0.0", from the UAPI header.
 std::string tool_version();

@@ -26,7 +26,8 @@ Result<int> xioctl(Sys &sys, int fd, const std::string &target, unsigned long re
 std::optional<std::uint32_t> node_number_from_path(std::string_view path)
 {
 	const std::size_t slash = path.rfind('/');
-	const std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+	const std::string_view base = slash == std::string_view::npos ? path
+								      : path.substr(slash + 1);
 	if (!base.starts_with("video"))
 		return std::nullopt;
 	const auto nr = parse_u64(base.substr(5), kMaxDeviceNumber);

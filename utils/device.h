@@ -14,6 +14,7 @@
 #include <linux/videodev2.h>
 
 #include "args.h"
+#include "formats.h"
 #include "result.h"
 #include "sys.h"
 

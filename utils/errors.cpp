@@ -23,6 +23,96 @@ std::string errno_text(int err)
 	return s;
 }
 
+// "EBUSY" for EBUSY; "E<number>" for numbers not in the table.
+std::string errno_name(int e)
+{
+	struct Entry {
+		int no;
+		const char *name;
+	};
+	static constexpr Entry table[] = {
+		{0, "ok"},
+		{EPERM, "EPERM"},
+		{ENOENT, "ENOENT"},
+		{ESRCH, "ESRCH"},
+		{EINTR, "EINTR"},
+		{EIO, "EIO"},
+		{ENXIO, "ENXIO"},
+		{E2BIG, "E2BIG"},
+		{EBADF, "EBADF"},
+		{EAGAIN, "EAGAIN"},
+		{ENOMEM, "ENOMEM"},
+		{EACCES, "EACCES"},
+		{EFAULT, "EFAULT"},
+		{EBUSY, "EBUSY"},
+		{EEXIST, "EEXIST"},
+		{EXDEV, "EXDEV"},
+		{ENODEV, "ENODEV"},
+		{ENOTDIR, "ENOTDIR"},
+		{EISDIR, "EISDIR"},
+		{EINVAL, "EINVAL"},
+		{ENFILE, "ENFILE"},
+		{EMFILE, "EMFILE"},
+		{ENOTTY, "ENOTTY"},
+		{EFBIG, "EFBIG"},
+		{ENOSPC, "ENOSPC"},
+		{ESPIPE, "ESPIPE"},
+		{EROFS, "EROFS"},
+		{EPIPE, "EPIPE"},
+		{EDOM, "EDOM"},
+		{ERANGE, "ERANGE"},
+		{EDEADLK, "EDEADLK"},
+		{ENOSYS, "ENOSYS"},
+		{ENODATA, "ENODATA"},
+		{ETIME, "ETIME"},
+		{ENOLINK, "ENOLINK"},
+		{EPROTO, "EPROTO"},
+		{EOVERFLOW, "EOVERFLOW"},
+		{EBADFD, "EBADFD"},
+		{EBADMSG, "EBADMSG"},
+		{EMSGSIZE, "EMSGSIZE"},
+		{ENOBUFS, "ENOBUFS"},
+		{EOPNOTSUPP, "EOPNOTSUPP"},
+		{ESHUTDOWN, "ESHUTDOWN"},
+		{ETIMEDOUT, "ETIMEDOUT"},
+		{EALREADY, "EALREADY"},
+		{EINPROGRESS, "EINPROGRESS"},
+		{ECANCELED, "ECANCELED"},
+		{ENOTCONN, "ENOTCONN"},
+		{EL2HLT, "EL2HLT"},
+		// Kernel-internal codes that must never reach userspace; named so a
+		// leak is recognisable.
+		{512, "ERESTARTSYS"},
+		{515, "ENOIOCTLCMD"},
+		{524, "ENOTSUPP"},
+	};
+	for (const auto &e2 : table)
+		if (e2.no == e)
+			return e2.name;
+	return "E" + std::to_string(e);
+}
+
+// Inverse of errno_name ("ok" -> 0, "EWOULDBLOCK" -> EAGAIN, "22" -> 22).
+std::optional<int> errno_from_name(std::string_view s)
+{
+	if (s == "ok" || s == "OK" || s == "0")
+		return 0;
+	if (s == "EWOULDBLOCK")
+		return EAGAIN;
+	if (s == "ENOTSUP")
+		return EOPNOTSUPP;
+	for (int e = 1; e < 600; e++)
+		if (errno_name(e) == s)
+			return e;
+	int v = 0;
+	for (char c : s) {
+		if (c < '0' || c > '9' || v > 100000)
+			return std::nullopt;
+		v = v * 10 + (c - '0');
+	}
+	return v;
+}
+
 namespace {
 
 bool starts_with(std::string_view s, std::string_view prefix)
@@ -43,7 +133,8 @@ std::string busy_hint(std::string_view op, std::string_view target)
 		       (dev.empty() ? std::string("/dev/videoN") : dev) + ")";
 	if (op == "VIDIOC_S_FMT")
 		return "a writer is active or keep_format holds the format: stop the writer, "
-		       "or run: v4l2loopback-ctl set-caps " + dev + " any";
+		       "or run: v4l2loopback-ctl set-caps " +
+		       dev + " any";
 	if (op == "VIDIOC_S_PARM")
 		return "a writer is active: stop it first";
 	if (op == "open")

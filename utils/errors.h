@@ -3,6 +3,7 @@
 #ifndef V4L2LOOPBACK_CTL_ERRORS_H
 #define V4L2LOOPBACK_CTL_ERRORS_H
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,12 @@ inline constexpr std::string_view kControlDevice = "/dev/v4l2loopback";
 // strerror text, locale independent, starting lower case:
 // EACCES -> "permission denied".
 std::string errno_text(int err);
+
+// "EBUSY" for EBUSY, "E<number>" for numbers it does not know; the kernel's
+// internal codes (ERESTARTSYS, ENOIOCTLCMD, ENOTSUPP) by name.
+std::string errno_name(int err);
+// The errno a name ("EINVAL", "ok", "22") stands for, or nullopt.
+std::optional<int> errno_from_name(std::string_view s);
 
 // What the user can change when OP on TARGET failed with ERR, or "" when we
 // have nothing better than the errno text. OP is an ioctl name

@@ -46,8 +46,8 @@ Parsed<Fps> parse_fps(std::string_view s)
 
 	const std::size_t slash = s.find('/');
 	const std::string_view num_s = s.substr(0, slash);
-	const std::string_view den_s =
-		slash == std::string_view::npos ? std::string_view("1") : s.substr(slash + 1);
+	const std::string_view den_s = slash == std::string_view::npos ? std::string_view("1")
+								       : s.substr(slash + 1);
 	constexpr std::uint64_t big = ~std::uint64_t{0};
 	const auto num = parse_u64(num_s, big);
 	const auto den = parse_u64(den_s, big);
@@ -113,9 +113,8 @@ constexpr std::array<FourccAlias, 12> kAliases{{
 
 // Upper-case FourCCs we accept in lower case too.
 constexpr std::array<std::string_view, 22> kWellKnown{{
-	"YUYV", "UYVY", "YVYU", "VYUY", "NV12", "NV21", "NV16", "NV61",
-	"YU12", "YV12", "422P", "RGB3", "BGR3", "RGB4", "BGR4", "XR24",
-	"AR24", "RGBP", "GREY", "MJPG", "JPEG", "H264",
+	"YUYV", "UYVY", "YVYU", "VYUY", "NV12", "NV21", "NV16", "NV61", "YU12", "YV12", "422P",
+	"RGB3", "BGR3", "RGB4", "BGR4", "XR24", "AR24", "RGBP", "GREY", "MJPG", "JPEG", "H264",
 }};
 
 std::string upper(std::string_view s)
@@ -209,8 +208,8 @@ Parsed<Caps> parse_caps(std::string_view s)
 		return UsageError{bad + "width and height must be at most " +
 				  std::to_string(kMaxDimension)};
 
-	Caps caps{*fourcc, static_cast<std::uint32_t>(*width),
-		  static_cast<std::uint32_t>(*height), std::nullopt};
+	Caps caps{*fourcc, static_cast<std::uint32_t>(*width), static_cast<std::uint32_t>(*height),
+		  std::nullopt};
 	if (has_fps) {
 		auto fps = parse_fps(fps_s);
 		if (!fps)

@@ -105,7 +105,7 @@ const AvLoad &av_load()
 #define V4L2LB_AV_RESOLVE(lib, fn)                                                                 \
 	l.api.fn = reinterpret_cast<decltype(&::fn)>(dlsym(lib.handle, #fn));                      \
 	if (!l.api.fn) {                                                                           \
-		l.error = std::string(lib.soname) + " has no " #fn;                                 \
+		l.error = std::string(lib.soname) + " has no " #fn;                                \
 		return l;                                                                          \
 	}
 		V4L2LB_AV_FUNCS(V4L2LB_AV_RESOLVE)
@@ -129,9 +129,10 @@ std::optional<Error> av_missing(const std::string &target, const std::string &op
 	const AvLoad &l = av_load();
 	if (l.error.empty())
 		return std::nullopt;
-	return Error{target, op, 0, l.error,
-		     "install the FFmpeg libraries (Debian: libavformat" V4L2LB_STR(
-			     LIBAVFORMAT_VERSION_MAJOR) " libswscale" V4L2LB_STR(LIBSWSCALE_VERSION_MAJOR) ")"};
+	return Error{
+		target, op, 0, l.error,
+		"install the FFmpeg libraries (Debian: libavformat" V4L2LB_STR(
+			LIBAVFORMAT_VERSION_MAJOR) " libswscale" V4L2LB_STR(LIBSWSCALE_VERSION_MAJOR) ")"};
 }
 
 } // namespace
@@ -334,7 +335,8 @@ Result<FramePtr> decode_image(const std::string &path)
 	if ((ret = av().avformat_find_stream_info(fmt.get(), nullptr)) < 0)
 		return image_error(path, op, ret);
 	const AVCodec *codec = nullptr;
-	const int stream = av().av_find_best_stream(fmt.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+	const int stream = av().av_find_best_stream(fmt.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec,
+						    0);
 	if (stream < 0)
 		return Error{path, op, 0, "no picture in this file",
 			     "use a PNG, JPEG, BMP or other common image file"};
@@ -342,10 +344,12 @@ Result<FramePtr> decode_image(const std::string &path)
 		return Error{path, op, 0, "no decoder for this kind of picture",
 			     "convert it to PNG or JPEG first"};
 
-	std::unique_ptr<AVCodecContext, CodecContextDeleter> dec(av().avcodec_alloc_context3(codec));
+	std::unique_ptr<AVCodecContext, CodecContextDeleter> dec(
+		av().avcodec_alloc_context3(codec));
 	if (!dec)
 		return Error{path, op, ENOMEM, "", ""};
-	if ((ret = av().avcodec_parameters_to_context(dec.get(), fmt->streams[stream]->codecpar)) < 0)
+	if ((ret = av().avcodec_parameters_to_context(dec.get(), fmt->streams[stream]->codecpar)) <
+	    0)
 		return image_error(path, op, ret);
 	dec->thread_count = 1;
 	if ((ret = av().avcodec_open2(dec.get(), codec, nullptr)) < 0)
@@ -363,8 +367,9 @@ Result<FramePtr> decode_image(const std::string &path)
 			break;
 		if (ret != AVERROR(EAGAIN) || flushing)
 			return Error{path, op, 0,
-				     ret == AVERROR_EOF ? "no picture could be decoded"
-							: "corrupt picture (" + av_error_text(ret) + ")",
+				     ret == AVERROR_EOF
+					     ? "no picture could be decoded"
+					     : "corrupt picture (" + av_error_text(ret) + ")",
 				     "check that the file is a complete, valid image"};
 		ret = av().av_read_frame(fmt.get(), pkt.get());
 		if (ret < 0) {
@@ -405,26 +410,28 @@ Result<std::vector<std::uint8_t>> convert_frame(const AVFrame &frame, const Fram
 			     ""};
 
 	bool full_range = frame.color_range == AVCOL_RANGE_JPEG;
-	const AVPixelFormat src_fmt =
-		normalize_jpeg_format(static_cast<AVPixelFormat>(frame.format), full_range);
-	std::unique_ptr<SwsContext, SwsDeleter> sws(
-		av().sws_getContext(frame.width, frame.height, src_fmt, static_cast<int>(layout.width),
-			       static_cast<int>(layout.height), info->av,
-			       SWS_BICUBIC | SWS_ACCURATE_RND, nullptr, nullptr, nullptr));
+	const AVPixelFormat src_fmt = normalize_jpeg_format(
+		static_cast<AVPixelFormat>(frame.format), full_range);
+	std::unique_ptr<SwsContext, SwsDeleter> sws(av().sws_getContext(
+		frame.width, frame.height, src_fmt, static_cast<int>(layout.width),
+		static_cast<int>(layout.height), info->av, SWS_BICUBIC | SWS_ACCURATE_RND, nullptr,
+		nullptr, nullptr));
 	if (!sws)
 		return Error{"", op, 0,
 			     std::string("libswscale cannot convert ") +
-				     (av().av_get_pix_fmt_name(src_fmt) ? av().av_get_pix_fmt_name(src_fmt)
-								   : "?") +
+				     (av().av_get_pix_fmt_name(src_fmt)
+					      ? av().av_get_pix_fmt_name(src_fmt)
+					      : "?") +
 				     " to " + format_fourcc(layout.fourcc),
 			     ""};
 	if (full_range) {
 		int *inv_table = nullptr, *table = nullptr;
 		int src_range = 0, dst_range = 0, brightness = 0, contrast = 0, saturation = 0;
-		if (av().sws_getColorspaceDetails(sws.get(), &inv_table, &src_range, &table, &dst_range,
-					     &brightness, &contrast, &saturation) >= 0)
+		if (av().sws_getColorspaceDetails(sws.get(), &inv_table, &src_range, &table,
+						  &dst_range, &brightness, &contrast,
+						  &saturation) >= 0)
 			av().sws_setColorspaceDetails(sws.get(), inv_table, 1, table, dst_range,
-						 brightness, contrast, saturation);
+						      brightness, contrast, saturation);
 	}
 
 	// Scale into an aligned, padded frame, then copy rows into the exact layout.
@@ -437,7 +444,7 @@ Result<std::vector<std::uint8_t>> convert_frame(const AVFrame &frame, const Fram
 	if (av().av_frame_get_buffer(dst.get(), 0) < 0)
 		return Error{"", op, ENOMEM, "", ""};
 	const int rows = av().sws_scale(sws.get(), frame.data, frame.linesize, 0, frame.height,
-				   dst->data, dst->linesize);
+					dst->data, dst->linesize);
 	if (rows <= 0)
 		return Error{"", op, 0, "libswscale failed", ""};
 
@@ -446,7 +453,8 @@ Result<std::vector<std::uint8_t>> convert_frame(const AVFrame &frame, const Fram
 		// YV12 keeps V before U in the buffer.
 		const std::size_t target = info->swap_uv && p > 0 ? 3 - p : p;
 		const PlaneLayout &plane = buf_layout->planes[target];
-		const int line = av().av_image_get_linesize(info->av, dst->width, static_cast<int>(p));
+		const int line = av().av_image_get_linesize(info->av, dst->width,
+							    static_cast<int>(p));
 		const std::size_t bytes = std::min(plane.stride, static_cast<std::size_t>(line));
 		for (std::size_t r = 0; r < plane.rows; r++)
 			std::memcpy(out.data() + plane.offset + r * plane.stride,

@@ -23,10 +23,7 @@ public:
 	Json(std::nullptr_t) {}
 	Json(bool b) : v_(b) {}
 	template <std::integral T>
-		requires(!std::same_as<T, bool>)
-	Json(T n) : v_(static_cast<std::int64_t>(n))
-	{
-	}
+	requires(!std::same_as<T, bool>) Json(T n) : v_(static_cast<std::int64_t>(n)) {}
 	Json(double d) : v_(d) {}
 	Json(std::string s) : v_(std::move(s)) {}
 	Json(std::string_view s) : v_(std::string(s)) {}

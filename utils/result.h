@@ -60,7 +60,10 @@ using Status = Result<std::monostate>;
 template <typename T>
 using Parsed = Expected<T, UsageError>;
 
-inline Status ok_status() { return Status(std::monostate{}); }
+inline Status ok_status()
+{
+	return Status(std::monostate{});
+}
 
 } // namespace v4l2lb
 

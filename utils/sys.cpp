@@ -123,11 +123,23 @@ Fd &Fd::operator=(Fd &&other) noexcept
 	return *this;
 }
 
-void Fd::reset()
+void Fd::reset(int fd)
 {
-	if (fd_ >= 0 && sys_)
-		sys_->close(fd_);
+	if (fd_ >= 0) {
+		if (sys_)
+			sys_->close(fd_);
+		else
+			::close(fd_);
+	}
+	sys_ = nullptr;
+	fd_ = fd;
+}
+
+int Fd::release()
+{
+	const int fd = fd_;
 	fd_ = -1;
+	return fd;
 }
 
 Result<Fd> open_fd(Sys &sys, const std::string &path, int flags)

@@ -43,11 +43,14 @@ public:
 	int realpath(const std::string &path, std::string &out) override;
 };
 
-// Owns one file descriptor opened through a Sys; closes it on destruction.
+// Owns one file descriptor; closes it on destruction: through the Sys it was
+// opened with, or with close(2) when it came from a plain system call (the
+// test programs use it so). Move-only.
 class Fd {
 public:
 	Fd() = default;
 	Fd(Sys &sys, int fd) : sys_(&sys), fd_(fd) {}
+	explicit Fd(int fd) : fd_(fd) {}
 	~Fd() { reset(); }
 	Fd(const Fd &) = delete;
 	Fd &operator=(const Fd &) = delete;
@@ -56,7 +59,11 @@ public:
 
 	int get() const { return fd_; }
 	bool valid() const { return fd_ >= 0; }
-	void reset();
+	explicit operator bool() const { return valid(); }
+	// Gives the descriptor up without closing it.
+	int release();
+	// Closes the descriptor held, then holds FD (a plain one, closed with close(2)).
+	void reset(int fd = -1);
 
 private:
 	Sys *sys_ = nullptr;

@@ -132,17 +132,17 @@ void fill_sizes(v4l2_pix_format &pix)
 class FakeSys final : public Sys {
 public:
 	std::map<std::uint32_t, FakeNode> nodes;         // loopback devices
-	std::map<std::uint32_t, std::string> foreign;     // other drivers' nodes
+	std::map<std::uint32_t, std::string> foreign;    // other drivers' nodes
 	std::map<std::string, std::string> links;        // symlink -> target
 	std::map<std::string, int> open_errors;          // path -> errno
 	std::map<std::string, int> ioctl_errors;         // request name -> errno
 	std::map<std::string, int> write_file_errors;    // path -> errno
 	std::map<std::string, std::string> sysfs_writes; // path -> last value
-	bool legacy_only = false;     // an old module: only the 0x4C8x numbers
-	bool busy_when_kept = false;  // S_FMT refused while keep_format is set
+	bool legacy_only = false;                        // an old module: only the 0x4C8x numbers
+	bool busy_when_kept = false;                     // S_FMT refused while keep_format is set
 	bool output_only_unkept = false; // exclusive caps: no OUTPUT while keep_format is set
-	bool no_try_fmt = false;      // a driver without VIDIOC_TRY_FMT
-	bool no_ctl = false;          // module not loaded
+	bool no_try_fmt = false;         // a driver without VIDIOC_TRY_FMT
+	bool no_ctl = false;             // module not loaded
 	std::uint32_t version = (1u << 16) | (2u << 8) | 3u;
 	std::vector<std::string> log;
 	std::vector<std::vector<std::uint8_t>> frames;
@@ -151,7 +151,8 @@ public:
 	FakeNode &make_node(std::uint32_t nr, const std::string &label = "")
 	{
 		FakeNode &n = nodes[nr];
-		n.name = label.empty() ? "Dummy video device (0x000" + std::to_string(nr) + ")" : label;
+		n.name = label.empty() ? "Dummy video device (0x000" + std::to_string(nr) + ")"
+				       : label;
 		n.pix.width = 640;
 		n.pix.height = 480;
 		n.pix.pixelformat = V4L2_PIX_FMT_YUYV;
@@ -211,7 +212,8 @@ public:
 			entry += " " + type_name(static_cast<v4l2_format *>(arg)->type);
 		} else if (req == VIDIOC_S_PARM || req == VIDIOC_G_PARM) {
 			entry += " " + type_name(static_cast<v4l2_streamparm *>(arg)->type);
-		} else if (req == V4L2LOOPBACK_CTL_REMOVE || req == V4L2LOOPBACK_CTL_REMOVE_LEGACY) {
+		} else if (req == V4L2LOOPBACK_CTL_REMOVE ||
+			   req == V4L2LOOPBACK_CTL_REMOVE_LEGACY) {
 			entry += " " + std::to_string(reinterpret_cast<std::uintptr_t>(arg));
 		}
 		log.push_back(entry + " @" + path);
@@ -371,7 +373,8 @@ private:
 		}
 		case V4L2LOOPBACK_CTL_REMOVE:
 		case V4L2LOOPBACK_CTL_REMOVE_LEGACY: {
-			const auto nr = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(arg));
+			const auto nr = static_cast<std::uint32_t>(
+				reinterpret_cast<std::uintptr_t>(arg));
 			return nodes.erase(nr) ? 0 : -ENODEV;
 		}
 		case V4L2LOOPBACK_CTL_QUERY:
@@ -396,8 +399,9 @@ private:
 			std::strcpy(reinterpret_cast<char *>(cap->driver), "v4l2 loopback");
 			std::strncpy(reinterpret_cast<char *>(cap->card), n.name.c_str(),
 				     sizeof(cap->card) - 1);
-			std::snprintf(reinterpret_cast<char *>(cap->bus_info), sizeof(cap->bus_info),
-				      "platform:v4l2loopback-%03u", n.cfg.output_nr);
+			std::snprintf(reinterpret_cast<char *>(cap->bus_info),
+				      sizeof(cap->bus_info), "platform:v4l2loopback-%03u",
+				      n.cfg.output_nr);
 			cap->device_caps = V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_VIDEO_OUTPUT |
 					   V4L2_CAP_STREAMING | V4L2_CAP_READWRITE;
 			cap->capabilities = cap->device_caps | V4L2_CAP_DEVICE_CAPS;
@@ -421,9 +425,9 @@ private:
 				return -EBUSY;
 			v4l2_pix_format pix = f->fmt.pix;
 			const std::set<std::uint32_t> known{
-				V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_YUV420,
+				V4L2_PIX_FMT_YUYV,  V4L2_PIX_FMT_NV12,  V4L2_PIX_FMT_YUV420,
 				V4L2_PIX_FMT_RGB24, V4L2_PIX_FMT_BGR24, V4L2_PIX_FMT_RGB32,
-				V4L2_PIX_FMT_GREY, V4L2_PIX_FMT_MJPEG};
+				V4L2_PIX_FMT_GREY,  V4L2_PIX_FMT_MJPEG};
 			if (!known.count(pix.pixelformat))
 				pix.pixelformat = V4L2_PIX_FMT_YUYV;
 			pix.width = std::min<std::uint32_t>(pix.width, n.cfg.max_width);
@@ -513,8 +517,8 @@ public:
 	PngFile(int w, int h, std::uint8_t r, std::uint8_t g, std::uint8_t b)
 	{
 		path_ = std::filesystem::temp_directory_path() /
-			("ctl-cmd-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) +
-			 ".png");
+			("ctl-cmd-" + std::to_string(::getpid()) + "-" +
+			 std::to_string(counter_++) + ".png");
 		const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_PNG);
 		std::unique_ptr<AVCodecContext, CodecCtxDeleter> ctx(avcodec_alloc_context3(codec));
 		ctx->width = w;
@@ -526,7 +530,8 @@ public:
 		f->width = w;
 		f->height = h;
 		std::unique_ptr<AVPacket, PacketDeleter> pkt(av_packet_alloc());
-		if (avcodec_open2(ctx.get(), codec, nullptr) < 0 || av_frame_get_buffer(f.get(), 0) < 0)
+		if (avcodec_open2(ctx.get(), codec, nullptr) < 0 ||
+		    av_frame_get_buffer(f.get(), 0) < 0)
 			return;
 		for (int y = 0; y < h; y++)
 			for (int x = 0; x < w; x++) {
@@ -566,10 +571,12 @@ TEST_F(CtlCommands, UnknownCommandAndOption)
 {
 	Outcome r = run({"frob"});
 	EXPECT_EQ(r.rc, kExitUsage);
-	EXPECT_EQ(r.err, "v4l2loopback-ctl: unknown command 'frob'\nTry 'v4l2loopback-ctl help'.\n");
+	EXPECT_EQ(r.err,
+		  "v4l2loopback-ctl: unknown command 'frob'\nTry 'v4l2loopback-ctl help'.\n");
 	r = run({"--frob"});
 	EXPECT_EQ(r.rc, kExitUsage);
-	EXPECT_EQ(r.err, "v4l2loopback-ctl: unknown option '--frob'\nTry 'v4l2loopback-ctl help'.\n");
+	EXPECT_EQ(r.err,
+		  "v4l2loopback-ctl: unknown option '--frob'\nTry 'v4l2loopback-ctl help'.\n");
 	r = run({"help", "frob"});
 	EXPECT_EQ(r.rc, kExitUsage);
 	EXPECT_EQ(r.err,
@@ -590,7 +597,7 @@ TEST_F(CtlCommands, OverviewListsEveryCommand)
 {
 	const Outcome r = run({"--help"});
 	EXPECT_EQ(r.rc, kExitOk);
-	for (const Command &cmd : commands())
+	for (const Verb &cmd : verbs())
 		EXPECT_NE(r.out.find("  " + std::string(cmd.name) + " "), std::string::npos)
 			<< cmd.name;
 	EXPECT_NE(r.out.find("Exit status: 0 success, 1 the operation failed, 2 usage error."),
@@ -601,7 +608,7 @@ TEST_F(CtlCommands, OverviewListsEveryCommand)
 
 TEST_F(CtlCommands, EveryCommandHasHelp)
 {
-	for (const Command &cmd : commands()) {
+	for (const Verb &cmd : verbs()) {
 		if (cmd.name == "help")
 			continue;
 		const std::string name(cmd.name);
@@ -638,9 +645,10 @@ TEST_F(CtlCommands, VersionWithoutModule)
 	sys.no_ctl = true;
 	const Outcome r = run({"--version"});
 	EXPECT_EQ(r.rc, kExitOk);
-	EXPECT_EQ(r.out, "v4l2loopback-ctl " + tool_version() +
-				 "\nv4l2loopback module: unknown (/dev/v4l2loopback: open: no such file "
-				 "or directory: module not loaded? try: sudo modprobe v4l2loopback)\n");
+	EXPECT_EQ(r.out,
+		  "v4l2loopback-ctl " + tool_version() +
+			  "\nv4l2loopback module: unknown (/dev/v4l2loopback: open: no such file "
+			  "or directory: module not loaded? try: sudo modprobe v4l2loopback)\n");
 	EXPECT_NE(run({"version", "--json"}).out.find("\"module\": null"), std::string::npos);
 }
 
@@ -649,7 +657,7 @@ TEST_F(CtlCommands, VersionWithoutModule)
 TEST_F(CtlCommands, AddPrintsTheNewNode)
 {
 	const Outcome r = run({"add", "-n", "OBS Virtual Camera", "-x", "1", "-w", "1920", "-h",
-			   "1080", "-b", "4", "-o", "20"});
+			       "1080", "-b", "4", "-o", "20"});
 	EXPECT_EQ(r.rc, kExitOk) << r.err;
 	EXPECT_EQ(r.out, "/dev/video0\n");
 	EXPECT_EQ(r.err, "");
@@ -1029,9 +1037,10 @@ TEST_F(CtlCommands, SetCapsRefusesAnAdjustedFormat)
 	sys.make_node(0);
 	const Outcome r = run({"set-caps", "0", "ABCD:320x240"});
 	EXPECT_EQ(r.rc, kExitFailed);
-	EXPECT_EQ(r.err, "v4l2loopback-ctl: /dev/video0: VIDIOC_TRY_FMT OUTPUT: the device does not "
-			 "take ABCD:320x240 (it offered YUYV:320x240): pick a format and size "
-			 "within the device's limits (see v4l2loopback-ctl query /dev/video0)\n");
+	EXPECT_EQ(r.err,
+		  "v4l2loopback-ctl: /dev/video0: VIDIOC_TRY_FMT OUTPUT: the device does not "
+		  "take ABCD:320x240 (it offered YUYV:320x240): pick a format and size "
+		  "within the device's limits (see v4l2loopback-ctl query /dev/video0)\n");
 	EXPECT_EQ(sys.nodes[0].ctrls[V4L2LOOPBACK_CID_KEEP_FORMAT], 0);
 	// Refused before anything changed: the device keeps its format.
 	EXPECT_EQ(sys.calls(), (std::vector<std::string>{"TRY_FMT OUTPUT @/dev/video0"}));
@@ -1049,8 +1058,9 @@ TEST_F(CtlCommands, SetCapsOnADriverWithoutTryFmt)
 							 "S_CTRL keep_format=1 @/dev/video0"}));
 	r = run({"set-caps", "0", "ABCD:32x32"});
 	EXPECT_EQ(r.rc, kExitFailed);
-	EXPECT_TRUE(r.err.starts_with("v4l2loopback-ctl: /dev/video0: VIDIOC_S_FMT OUTPUT: the device "
-				      "does not take ABCD:32x32 (it offered YUYV:32x32)"))
+	EXPECT_TRUE(
+		r.err.starts_with("v4l2loopback-ctl: /dev/video0: VIDIOC_S_FMT OUTPUT: the device "
+				  "does not take ABCD:32x32 (it offered YUYV:32x32)"))
 		<< r.err;
 }
 
@@ -1062,11 +1072,11 @@ TEST_F(CtlCommands, SetCapsReleasesAKeptFormatOnAnExclusiveNode)
 	sys.make_node(0).ctrls[V4L2LOOPBACK_CID_KEEP_FORMAT] = 1;
 	const Outcome r = run({"set-caps", "0", "NV12:320x240"});
 	EXPECT_EQ(r.rc, kExitOk) << r.err;
-	EXPECT_EQ(sys.calls(), (std::vector<std::string>{
-				       "TRY_FMT OUTPUT @/dev/video0", "G_CTRL keep_format @/dev/video0",
-				       "S_CTRL keep_format=0 @/dev/video0",
-				       "TRY_FMT OUTPUT @/dev/video0", "S_FMT OUTPUT @/dev/video0",
-				       "S_CTRL keep_format=1 @/dev/video0"}));
+	EXPECT_EQ(sys.calls(),
+		  (std::vector<std::string>{
+			  "TRY_FMT OUTPUT @/dev/video0", "G_CTRL keep_format @/dev/video0",
+			  "S_CTRL keep_format=0 @/dev/video0", "TRY_FMT OUTPUT @/dev/video0",
+			  "S_FMT OUTPUT @/dev/video0", "S_CTRL keep_format=1 @/dev/video0"}));
 	EXPECT_EQ(sys.nodes[0].pix.pixelformat, V4L2_PIX_FMT_NV12);
 }
 
@@ -1090,12 +1100,11 @@ TEST_F(CtlCommands, SetCapsReplacesAKeptFormat)
 	sys.make_node(0).ctrls[V4L2LOOPBACK_CID_KEEP_FORMAT] = 1;
 	const Outcome r = run({"set-caps", "0", "GREY:64x64"});
 	EXPECT_EQ(r.rc, kExitOk) << r.err;
-	EXPECT_EQ(sys.calls(), (std::vector<std::string>{
-				       "TRY_FMT OUTPUT @/dev/video0", "S_FMT OUTPUT @/dev/video0",
-				       "G_CTRL keep_format @/dev/video0",
-				       "S_CTRL keep_format=0 @/dev/video0",
-				       "S_FMT OUTPUT @/dev/video0",
-				       "S_CTRL keep_format=1 @/dev/video0"}));
+	EXPECT_EQ(sys.calls(),
+		  (std::vector<std::string>{
+			  "TRY_FMT OUTPUT @/dev/video0", "S_FMT OUTPUT @/dev/video0",
+			  "G_CTRL keep_format @/dev/video0", "S_CTRL keep_format=0 @/dev/video0",
+			  "S_FMT OUTPUT @/dev/video0", "S_CTRL keep_format=1 @/dev/video0"}));
 	EXPECT_EQ(sys.nodes[0].pix.pixelformat, V4L2_PIX_FMT_GREY);
 }
 
@@ -1173,7 +1182,8 @@ TEST_F(CtlCommands, TimeoutImageInRgb24WithoutTimeout)
 TEST_F(CtlCommands, BadImageChangesNothing)
 {
 	sys.make_node(0);
-	const std::string bad = (std::filesystem::temp_directory_path() / "ctl-cmd-bad.png").string();
+	const std::string bad =
+		(std::filesystem::temp_directory_path() / "ctl-cmd-bad.png").string();
 	std::ofstream(bad) << "this is not a png";
 	Outcome r = run({"set-timeout-image", "-t", "100", "0", bad});
 	std::filesystem::remove(bad);
@@ -1208,8 +1218,9 @@ TEST_F(CtlCommands, TimeoutImageOnOldModule)
 	PngFile png(8, 8, 0, 0, 255);
 	const Outcome r = run({"set-timeout-image", "0", png.path()});
 	EXPECT_EQ(r.rc, kExitFailed);
-	EXPECT_EQ(r.err, "v4l2loopback-ctl: /dev/video0: VIDIOC_S_CTRL timeout_image_io: invalid "
-			 "argument: value out of range, or the module does not have this control\n");
+	EXPECT_EQ(r.err,
+		  "v4l2loopback-ctl: /dev/video0: VIDIOC_S_CTRL timeout_image_io: invalid "
+		  "argument: value out of range, or the module does not have this control\n");
 	EXPECT_TRUE(sys.frames.empty());
 }
 
@@ -1243,7 +1254,8 @@ TEST(CtlDevice, ResolveLiteralNodeWithoutLookingItUp)
 TEST(CtlDevice, ResolveRealSymlinks)
 {
 	namespace fs = std::filesystem;
-	const fs::path dir = fs::temp_directory_path() / ("ctl-resolve-" + std::to_string(::getpid()));
+	const fs::path dir = fs::temp_directory_path() /
+			     ("ctl-resolve-" + std::to_string(::getpid()));
 	fs::create_directories(dir / "by-id");
 	std::ofstream(dir / "video5").put('x');
 	fs::create_symlink(dir / "video5", dir / "by-id" / "usb-cam");

@@ -51,8 +51,8 @@ TEST(CtlFormatsFps, ParseBad)
 		  "invalid frame rate '1000001': numbers must be at most 1000000");
 	EXPECT_EQ(error_of(parse_fps("30/1000001")),
 		  "invalid frame rate '30/1000001': numbers must be at most 1000000");
-	for (const char *bad : {"", "abc", "30fps", "29.97", "30/", "/30", "30/1/2", " 30",
-				"30 ", "0x1e", "+30", "30/-1", "99999999999999999999999"})
+	for (const char *bad : {"", "abc", "30fps", "29.97", "30/", "/30", "30/1/2", " 30", "30 ",
+				"0x1e", "+30", "30/-1", "99999999999999999999999"})
 		EXPECT_EQ(error_of(parse_fps(bad)),
 			  std::string("invalid frame rate '") + bad + "': " + expected)
 			<< bad;
@@ -98,8 +98,9 @@ TEST(CtlFormatsFourcc, ParseBad)
 {
 	EXPECT_EQ(error_of(parse_fourcc("")),
 		  "invalid pixel format '': expected a FourCC of 1 to 4 characters, e.g. YUYV");
-	EXPECT_EQ(error_of(parse_fourcc("YUYV2")),
-		  "invalid pixel format 'YUYV2': expected a FourCC of 1 to 4 characters, e.g. YUYV");
+	EXPECT_EQ(
+		error_of(parse_fourcc("YUYV2")),
+		"invalid pixel format 'YUYV2': expected a FourCC of 1 to 4 characters, e.g. YUYV");
 	EXPECT_EQ(error_of(parse_fourcc("Y\tV")),
 		  "invalid pixel format 'Y\tV': only printable characters are allowed");
 }
@@ -132,10 +133,11 @@ TEST(CtlFormatsCaps, ParseGood)
 TEST(CtlFormatsCaps, ParseBad)
 {
 	const std::string shape = "expected FOURCC:WIDTHxHEIGHT[@FPS], e.g. YUYV:640x480@30";
-	for (const char *bad : {"", "YUYV", "YUYV:", "YUYV:640", "YUYV:640x", "YUYV:x480",
-				"YUYV:640X480", "YUYV:640x480x3", "YUYV:-640x480", "YUYV: 640x480",
-				"YUYV:640x480 "})
-		EXPECT_EQ(error_of(parse_caps(bad)), std::string("invalid caps '") + bad + "': " + shape)
+	for (const char *bad :
+	     {"", "YUYV", "YUYV:", "YUYV:640", "YUYV:640x", "YUYV:x480", "YUYV:640X480",
+	      "YUYV:640x480x3", "YUYV:-640x480", "YUYV: 640x480", "YUYV:640x480 "})
+		EXPECT_EQ(error_of(parse_caps(bad)),
+			  std::string("invalid caps '") + bad + "': " + shape)
 			<< bad;
 	EXPECT_EQ(error_of(parse_caps("YUYV:0x480")),
 		  "invalid caps 'YUYV:0x480': width and height must be at least 1");
@@ -155,8 +157,9 @@ TEST(CtlFormatsCaps, ParseBad)
 	EXPECT_EQ(error_of(parse_caps("YUYV:640x480@30/0")),
 		  "invalid caps 'YUYV:640x480@30/0': invalid frame rate '30/0': the denominator "
 		  "must not be 0");
-	EXPECT_EQ(error_of(parse_caps("YUYV:640x480@-1")),
-		  "invalid caps 'YUYV:640x480@-1': invalid frame rate '-1': must be greater than 0");
+	EXPECT_EQ(
+		error_of(parse_caps("YUYV:640x480@-1")),
+		"invalid caps 'YUYV:640x480@-1': invalid frame rate '-1': must be greater than 0");
 }
 
 TEST(CtlFormatsCaps, FormatRoundTrip)

@@ -115,8 +115,8 @@ public:
 		const int fd = mkstemps(name.data(), static_cast<int>(suffix.size()));
 		if (fd >= 0) {
 			path_ = name.data();
-			if (!bytes.empty() &&
-			    ::write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
+			if (!bytes.empty() && ::write(fd, bytes.data(), bytes.size()) !=
+						      static_cast<ssize_t>(bytes.size()))
 				path_.clear();
 			::close(fd);
 		}
@@ -151,8 +151,8 @@ FramePtr decoded_pattern(int w = 16, int h = 8)
 	return std::move(*frame);
 }
 
-#define EXPECT_NEAR_YUV(actual_y, actual_u, actual_v, expected, tol)                             \
-	do {                                                                                      \
+#define EXPECT_NEAR_YUV(actual_y, actual_u, actual_v, expected, tol)                               \
+	do {                                                                                       \
 		EXPECT_NEAR(actual_y, (expected).y, tol);                                          \
 		EXPECT_NEAR(actual_u, (expected).u, tol);                                          \
 		EXPECT_NEAR(actual_v, (expected).v, tol);                                          \
@@ -224,12 +224,12 @@ TEST(CtlImageLayout, Rejects)
 {
 	EXPECT_FALSE(buffer_layout({V4L2_PIX_FMT_MJPEG, 640, 480, 0, 0}));
 	EXPECT_FALSE(buffer_layout({V4L2_PIX_FMT_YUYV, 0, 480, 0, 0}));
-	EXPECT_FALSE(buffer_layout({V4L2_PIX_FMT_YUYV, 640, 480, 1000, 0}));    // bpl too small
-	EXPECT_FALSE(buffer_layout({V4L2_PIX_FMT_YUYV, 640, 480, 0, 1000}));    // size too small
+	EXPECT_FALSE(buffer_layout({V4L2_PIX_FMT_YUYV, 640, 480, 1000, 0})); // bpl too small
+	EXPECT_FALSE(buffer_layout({V4L2_PIX_FMT_YUYV, 640, 480, 0, 1000})); // size too small
 	EXPECT_FALSE(timeout_format_supported(V4L2_PIX_FMT_MJPEG));
-	for (uint32_t f : {V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_UYVY, V4L2_PIX_FMT_NV12,
-			   V4L2_PIX_FMT_YUV420, V4L2_PIX_FMT_RGB24, V4L2_PIX_FMT_BGR24,
-			   V4L2_PIX_FMT_RGB32, V4L2_PIX_FMT_GREY})
+	for (uint32_t f :
+	     {V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_UYVY, V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_YUV420,
+	      V4L2_PIX_FMT_RGB24, V4L2_PIX_FMT_BGR24, V4L2_PIX_FMT_RGB32, V4L2_PIX_FMT_GREY})
 		EXPECT_TRUE(timeout_format_supported(f));
 }
 
@@ -276,7 +276,7 @@ TEST_F(CtlImage, PngWithAlphaToUyvy)
 	auto out = convert_frame(**frame, {V4L2_PIX_FMT_UYVY, 16, 8, 0, 0});
 	ASSERT_TRUE(out);
 	// UYVY: U Y0 V Y1; top-left pair is red.
-	const uint8_t *pair = out->data() + 2 * 32 + 4;       // row 2, pixels 2-3
+	const uint8_t *pair = out->data() + 2 * 32 + 4; // row 2, pixels 2-3
 	EXPECT_NEAR(pair[0], kRed.u, 3);
 	EXPECT_NEAR(pair[1], kRed.y, 3);
 	EXPECT_NEAR(pair[2], kRed.v, 3);
@@ -304,9 +304,9 @@ TEST_F(CtlImage, PlanarLayouts)
 	const int cw = w / 2, ch = h / 2;
 	const std::size_t first = w * h + 3 * cw + 2, second = first + cw * ch;
 	EXPECT_NEAR((*i420)[6 * w + 4], kBlue.y, 3);
-	EXPECT_NEAR((*i420)[first], kBlue.u, 3);  // U first
+	EXPECT_NEAR((*i420)[first], kBlue.u, 3); // U first
 	EXPECT_NEAR((*i420)[second], kBlue.v, 3);
-	EXPECT_NEAR((*yv12)[first], kBlue.v, 3);  // V first
+	EXPECT_NEAR((*yv12)[first], kBlue.v, 3); // V first
 	EXPECT_NEAR((*yv12)[second], kBlue.u, 3);
 }
 
@@ -356,9 +356,9 @@ TEST_F(CtlImage, JpegFullRangeToYuyv)
 	yuvj->width = 32;
 	yuvj->height = 16;
 	ASSERT_GE(av_frame_get_buffer(yuvj.get(), 0), 0);
-	std::unique_ptr<SwsContext, SwsDeleter> sws(sws_getContext(
-		32, 16, AV_PIX_FMT_RGB24, 32, 16, AV_PIX_FMT_YUVJ444P, SWS_POINT, nullptr, nullptr,
-		nullptr));
+	std::unique_ptr<SwsContext, SwsDeleter> sws(sws_getContext(32, 16, AV_PIX_FMT_RGB24, 32, 16,
+								   AV_PIX_FMT_YUVJ444P, SWS_POINT,
+								   nullptr, nullptr, nullptr));
 	ASSERT_TRUE(sws);
 	sws_scale(sws.get(), rgb->data, rgb->linesize, 0, 16, yuvj->data, yuvj->linesize);
 	const auto jpeg = encode(AV_CODEC_ID_MJPEG, *yuvj);

@@ -79,9 +79,10 @@ TEST(CtlJson, KeysAreEscapedToo)
 
 TEST(CtlTable, AlignsColumns)
 {
-	const std::string t = format_table({"DEVICE", "NAME", "FORMAT"},
-					   {{"/dev/video3", "OBS", "YUYV:640x480@30"},
-					    {"/dev/video10", "Dummy video device (0x0001)", "NV12:2x2"}});
+	const std::string t = format_table(
+		{"DEVICE", "NAME", "FORMAT"},
+		{{"/dev/video3", "OBS", "YUYV:640x480@30"},
+		 {"/dev/video10", "Dummy video device (0x0001)", "NV12:2x2"}});
 	EXPECT_EQ(t, "DEVICE        NAME                         FORMAT\n"
 		     "/dev/video3   OBS                          YUYV:640x480@30\n"
 		     "/dev/video10  Dummy video device (0x0001)  NV12:2x2\n");

@@ -121,8 +121,8 @@ TEST_P(RoundTrip, StampThenVerify)
 			const uint64_t ts = 123456789012345ull + seq;
 			stamp(buf.data(), len, seq, ts, f.fourcc);
 			const Check c = verify(buf.data(), len, f.fourcc);
-			EXPECT_TRUE(c.ok) << f.name << " " << w << "x" << h << " seq " << seq << ": "
-					  << c.why;
+			EXPECT_TRUE(c.ok) << f.name << " " << w << "x" << h << " seq " << seq
+					  << ": " << c.why;
 			EXPECT_EQ(c.seq, seq);
 			EXPECT_EQ(c.ts, ts);
 			EXPECT_EQ(c.fourcc, f.fourcc);

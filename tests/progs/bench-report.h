@@ -123,7 +123,8 @@ inline std::string unquote(const std::string &raw)
 		if (raw[i] == '\\' && i + 2 < raw.size()) {
 			const char c = raw[++i];
 			if (c == 'u' && i + 4 < raw.size()) {
-				r += static_cast<char>(std::stoi(raw.substr(i + 1, 4), nullptr, 16));
+				r += static_cast<char>(
+					std::stoi(raw.substr(i + 1, 4), nullptr, 16));
 				i += 4;
 			} else {
 				r += c == 'n' ? '\n' : c == 't' ? '\t' : c;
@@ -246,11 +247,13 @@ inline std::string bad_frames(const Obj *o)
 {
 	if (!o || get(o, "status") == "error")
 		return "–";
-	const auto t = num(o, "torn"), c = num(o, "corrupt"), b = num(o, "badsize"), d = num(o, "dups");
+	const auto t = num(o, "torn"), c = num(o, "corrupt"), b = num(o, "badsize"),
+		   d = num(o, "dups");
 	const auto n = [](std::optional<double> v) { return v ? static_cast<uint64_t>(*v) : 0; };
 	std::string s = std::to_string(n(t));
 	if (n(c) || n(b) || n(d))
-		s += " (+" + std::to_string(n(c) + n(b)) + " bad, " + std::to_string(n(d)) + " dup)";
+		s += " (+" + std::to_string(n(c) + n(b)) + " bad, " + std::to_string(n(d)) +
+		     " dup)";
 	return s;
 }
 
@@ -295,12 +298,14 @@ inline int run_report(const ReportOpts &o)
 			const auto it = old_by_id.find(get(&a, "id"));
 			const Obj *b = it == old_by_id.end() ? nullptr : it->second;
 			Obj rat;
-			for (const char *k : {"delivered_fps", "written_fps", "cpu_us_per_frame",
-					      "sys_us_per_frame", "lat_p50_us", "lat_p99_us", "vmalloc_kb"})
+			for (const char *k :
+			     {"delivered_fps", "written_fps", "cpu_us_per_frame",
+			      "sys_us_per_frame", "lat_p50_us", "lat_p99_us", "vmalloc_kb"})
 				rat[k] = fmt_num(ratio(num(&a, k), num(b, k)).value_or(NAN), 3);
 			rat["vm_speed"] = fmt_num(ratio(speed(&a), speed(b)).value_or(NAN), 3);
-			j << "    {\"id\": " << json_str(get(&a, "id")) << ", \"label\": "
-			  << json_str(label(a)) << ",\n     \"ours\": " << obj_json(a)
+			j << "    {\"id\": " << json_str(get(&a, "id"))
+			  << ", \"label\": " << json_str(label(a))
+			  << ",\n     \"ours\": " << obj_json(a)
 			  << ",\n     \"old\": " << (b ? obj_json(*b) : "null")
 			  << ",\n     \"ratio_ours_over_old\": " << obj_json(rat) << "}"
 			  << (i + 1 < ours.size() ? "," : "") << "\n";
@@ -334,8 +339,9 @@ inline int run_report(const ReportOpts &o)
 				return fixed(ratio(num(&a, k), num(bb, k)), prec);
 			};
 			m << "| " << ++n << " | " << label(a) << " | "
-			  << fixed(num(&a, "written_fps"), 1) << " / " << fixed(num(bb, "written_fps"), 1)
-			  << " | " << fixed(num(&a, "delivered_fps"), 1) << " / "
+			  << fixed(num(&a, "written_fps"), 1) << " / "
+			  << fixed(num(bb, "written_fps"), 1) << " | "
+			  << fixed(num(&a, "delivered_fps"), 1) << " / "
 			  << fixed(num(bb, "delivered_fps"), 1) << " | " << rat("delivered_fps", 2)
 			  << " | " << fixed(ms(num(&a, "cpu_us_per_frame")), 2) << " / "
 			  << fixed(ms(num(bb, "cpu_us_per_frame")), 2) << " | "
@@ -348,8 +354,8 @@ inline int run_report(const ReportOpts &o)
 			  << fixed(num(&a, "dropped"), 0) << " / " << fixed(num(bb, "dropped"), 0)
 			  << " | " << fixed(mb(num(&a, "vmalloc_kb")), 1) << " / "
 			  << fixed(mb(num(bb, "vmalloc_kb")), 1) << " | "
-			  << speed_cell(ratio(speed(&a), speed(b))) << " | " << status_text(&a) << " | "
-			  << status_text(b) << " |\n";
+			  << speed_cell(ratio(speed(&a), speed(b))) << " | " << status_text(&a)
+			  << " | " << status_text(b) << " |\n";
 		}
 		if (!m)
 			throw std::runtime_error("cannot write " + o.out + "/results.md");
@@ -375,11 +381,12 @@ inline int run_report(const ReportOpts &o)
 			if (speed_cell(ratio(speed(&a), speed(b))).find("⚠") != std::string::npos)
 				mark += " (noisy)";
 			++n;
-			c << n << " \"" << n << " " << short_label(a) << mark << "\" " << v(num(&a, "delivered_fps"), 1)
-			  << " " << v(num(bb, "delivered_fps"), 1) << " "
-			  << v(num(&a, "cpu_us_per_frame"), 1e-3) << " "
-			  << v(num(bb, "cpu_us_per_frame"), 1e-3) << " " << v(num(&a, "lat_p99_us"), 1e-3)
-			  << " " << v(num(bb, "lat_p99_us"), 1e-3) << "\n";
+			c << n << " \"" << n << " " << short_label(a) << mark << "\" "
+			  << v(num(&a, "delivered_fps"), 1) << " " << v(num(bb, "delivered_fps"), 1)
+			  << " " << v(num(&a, "cpu_us_per_frame"), 1e-3) << " "
+			  << v(num(bb, "cpu_us_per_frame"), 1e-3) << " "
+			  << v(num(&a, "lat_p99_us"), 1e-3) << " " << v(num(bb, "lat_p99_us"), 1e-3)
+			  << "\n";
 		}
 	}
 	std::printf("report: %zu rows (%zu of the old driver) -> %s/results.{json,md}, chart.dat\n",

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <charconv>
+#include <cstdio>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -25,7 +26,8 @@ T parse_num(std::string_view s, std::string_view what)
 	const char *end = s.data() + s.size();
 	auto [p, ec] = std::from_chars(s.data(), end, v);
 	if (s.empty() || ec != std::errc() || p != end)
-		throw UsageError(std::string(what) + ": not a valid number: '" + std::string(s) + "'");
+		throw UsageError(std::string(what) + ": not a valid number: '" + std::string(s) +
+				 "'");
 	return v;
 }
 
@@ -38,7 +40,8 @@ inline Size parse_size(std::string_view s, std::string_view what = "size")
 {
 	const auto x = s.find_first_of("xX");
 	if (x == std::string_view::npos)
-		throw UsageError(std::string(what) + ": expected WxH, got '" + std::string(s) + "'");
+		throw UsageError(std::string(what) + ": expected WxH, got '" + std::string(s) +
+				 "'");
 	return {parse_num<uint32_t>(s.substr(0, x), what),
 		parse_num<uint32_t>(s.substr(x + 1), what)};
 }
@@ -92,7 +95,11 @@ public:
 			throw UsageError(opt_ + " needs a value");
 		return argv_[i_++];
 	}
-	template <typename T> T num() { return parse_num<T>(value(), opt_); }
+	template <typename T>
+	T num()
+	{
+		return parse_num<T>(value(), opt_);
+	}
 	const std::string &option() const { return opt_; }
 
 private:
@@ -102,5 +109,34 @@ private:
 	std::string opt_;
 	std::optional<std::string_view> inline_;
 };
+
+// A test program's main(). PARSE(argc, argv) returns the options; a UsageError
+// there prints "PROG: message" (when it has one) and USAGE, exit 2. RUN(options)
+// returns the exit code; a UsageError there prints "PROG: message", exit 2; any
+// other exception "WHO: message" (WHO: the name the program's own messages
+// use, such as "reader"), exit 1.
+template <typename Parse, typename Run>
+int run_main(int argc, char **argv, const char *prog, const char *who, const char *usage,
+	     Parse parse, Run run)
+{
+	decltype(parse(argc, argv)) opts;
+	try {
+		opts = parse(argc, argv);
+	} catch (const UsageError &e) {
+		if (*e.what())
+			std::fprintf(stderr, "%s: %s\n", prog, e.what());
+		std::fputs(usage, stderr);
+		return 2;
+	}
+	try {
+		return run(opts);
+	} catch (const UsageError &e) {
+		std::fprintf(stderr, "%s: %s\n", prog, e.what());
+		return 2;
+	} catch (const std::exception &e) {
+		std::fprintf(stderr, "%s: %s\n", who, e.what());
+		return 1;
+	}
+}
 
 } // namespace lb

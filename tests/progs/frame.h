@@ -93,7 +93,7 @@ inline constexpr uint32_t AV1F = make_fourcc('A', 'V', '1', 'F');
 struct FormatInfo {
 	uint32_t fourcc;
 	std::string_view name; // the name lb tools print/accept first
-	uint8_t planes;	       // 0 for compressed formats
+	uint8_t planes;        // 0 for compressed formats
 	std::array<uint8_t, 3> bpp;
 	uint8_t hdiv;
 	uint8_t vdiv;
@@ -201,16 +201,16 @@ inline std::optional<uint32_t> parse_fourcc(std::string_view s)
 		uint32_t fcc;
 	};
 	static constexpr std::array aliases = {
-		Alias{"YUY2", fourcc::YUYV},	Alias{"I420", fourcc::YUV420},
-		Alias{"YV12", fourcc::YVU420},	Alias{"YU12", fourcc::YUV420},
-		Alias{"GRAY", fourcc::GREY},	Alias{"Y8", fourcc::GREY},
-		Alias{"MJPG", fourcc::MJPEG},	Alias{"RGB3", fourcc::RGB24},
-		Alias{"BGR3", fourcc::BGR24},	Alias{"RGB4", fourcc::RGB32},
-		Alias{"BGR4", fourcc::BGR32},	Alias{"BX24", fourcc::XRGB32},
-		Alias{"BA24", fourcc::ARGB32},	Alias{"XR24", fourcc::XBGR32},
-		Alias{"AR24", fourcc::ABGR32},	Alias{"RGBP", fourcc::RGB565},
+		Alias{"YUY2", fourcc::YUYV},    Alias{"I420", fourcc::YUV420},
+		Alias{"YV12", fourcc::YVU420},  Alias{"YU12", fourcc::YUV420},
+		Alias{"GRAY", fourcc::GREY},    Alias{"Y8", fourcc::GREY},
+		Alias{"MJPG", fourcc::MJPEG},   Alias{"RGB3", fourcc::RGB24},
+		Alias{"BGR3", fourcc::BGR24},   Alias{"RGB4", fourcc::RGB32},
+		Alias{"BGR4", fourcc::BGR32},   Alias{"BX24", fourcc::XRGB32},
+		Alias{"BA24", fourcc::ARGB32},  Alias{"XR24", fourcc::XBGR32},
+		Alias{"AR24", fourcc::ABGR32},  Alias{"RGBP", fourcc::RGB565},
 		Alias{"422P", fourcc::YUV422P}, Alias{"VP80", fourcc::VP8},
-		Alias{"VP90", fourcc::VP9},	Alias{"RGBO", fourcc::RGB555},
+		Alias{"VP90", fourcc::VP9},     Alias{"RGBO", fourcc::RGB555},
 		Alias{"BA81", fourcc::SBGGR8},
 	};
 	for (const auto &a : aliases)
@@ -219,11 +219,10 @@ inline std::optional<uint32_t> parse_fourcc(std::string_view s)
 	if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		uint64_t v = 0;
 		for (char c : s.substr(2)) {
-			const int d = std::isdigit(static_cast<unsigned char>(c))
-					      ? c - '0'
-				      : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-				      : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-							       : -1;
+			const int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+				      : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
+				      : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
+										  : -1;
 			if (d < 0 || (v >> 28) != 0)
 				return std::nullopt;
 			v = v * 16 + static_cast<uint64_t>(d);
@@ -279,8 +278,8 @@ inline constexpr uint64_t kMagic = 0x31454d4152464c42ULL; // "LBFRAME1"
 inline constexpr uint32_t kVersion = 1;
 
 namespace detail {
-inline constexpr size_t kOffMagic = 0, kOffSeq = 8, kOffTs = 16, kOffLen = 24,
-			kOffFourcc = 32, kOffVersion = 36, kOffChecksum = 40;
+inline constexpr size_t kOffMagic = 0, kOffSeq = 8, kOffTs = 16, kOffLen = 24, kOffFourcc = 32,
+			kOffVersion = 36, kOffChecksum = 40;
 inline constexpr uint64_t kSeqMul = 0x9e3779b97f4a7c15ULL;
 inline constexpr uint64_t kPosMul = 0xd1b54a32d192ed03ULL;
 inline constexpr uint64_t kHashMul = 0xff51afd7ed558ccdULL;
@@ -397,8 +396,8 @@ inline uint64_t finish_hash(uint64_t body, const uint8_t *hdr)
 
 // Writes the header of frame `seq` (and the checksum over header + body).
 // `body_digest` must be fill_body()'s result for the same buf/len/seq.
-inline void seal(uint8_t *buf, size_t len, uint64_t seq, uint64_t ts_ns,
-		 uint32_t fcc, uint64_t body_digest)
+inline void seal(uint8_t *buf, size_t len, uint64_t seq, uint64_t ts_ns, uint32_t fcc,
+		 uint64_t body_digest)
 {
 	if (len < kHeaderSize)
 		return;
@@ -414,8 +413,7 @@ inline void seal(uint8_t *buf, size_t len, uint64_t seq, uint64_t ts_ns,
 
 // Stamps a complete frame of `len` bytes (len >= kHeaderSize, else only the
 // bytes there are get pattern and verify() reports the frame as too short).
-inline void stamp(uint8_t *buf, size_t len, uint64_t seq, uint64_t ts_ns,
-		  uint32_t fcc = 0)
+inline void stamp(uint8_t *buf, size_t len, uint64_t seq, uint64_t ts_ns, uint32_t fcc = 0)
 {
 	if (len < kHeaderSize) {
 		for (size_t i = 0; i < len; i++)
@@ -445,11 +443,11 @@ constexpr size_t payload_len(uint32_t fcc, size_t sizeimage, uint64_t seq)
 enum class Fault {
 	None,
 	TooShort, // fewer than kHeaderSize bytes
-	Magic,	  // no header (zeros, or not our frame)
+	Magic,    // no header (zeros, or not our frame)
 	Version,
-	Length,	  // header's length != bytes received
-	Fourcc,	  // header's fourcc != expected
-	Torn,	  // bytes of two different frames mixed
+	Length,   // header's length != bytes received
+	Fourcc,   // header's fourcc != expected
+	Torn,     // bytes of two different frames mixed
 	Corrupt,  // body bytes that belong to no nearby frame
 	Checksum, // body pattern fine, header fields damaged
 };
@@ -457,15 +455,24 @@ enum class Fault {
 inline const char *fault_name(Fault f)
 {
 	switch (f) {
-	case Fault::None: return "none";
-	case Fault::TooShort: return "too-short";
-	case Fault::Magic: return "magic";
-	case Fault::Version: return "version";
-	case Fault::Length: return "length";
-	case Fault::Fourcc: return "fourcc";
-	case Fault::Torn: return "torn";
-	case Fault::Corrupt: return "corrupt";
-	case Fault::Checksum: return "checksum";
+	case Fault::None:
+		return "none";
+	case Fault::TooShort:
+		return "too-short";
+	case Fault::Magic:
+		return "magic";
+	case Fault::Version:
+		return "version";
+	case Fault::Length:
+		return "length";
+	case Fault::Fourcc:
+		return "fourcc";
+	case Fault::Torn:
+		return "torn";
+	case Fault::Corrupt:
+		return "corrupt";
+	case Fault::Checksum:
+		return "checksum";
 	}
 	return "?";
 }
@@ -477,7 +484,7 @@ struct Check {
 	std::string why; // empty if ok
 	Fault fault = Fault::None;
 	uint32_t fourcc = 0;
-	size_t bad_offset = 0;	   // first wrong byte (Torn/Corrupt)
+	size_t bad_offset = 0;             // first wrong byte (Torn/Corrupt)
 	std::optional<uint64_t> other_seq; // Torn: the frame the bad bytes are from
 };
 
@@ -651,7 +658,7 @@ public:
 	uint64_t out_of_order() const { return ooo_; }
 	bool empty() const { return frames_ == 0; }
 	uint64_t first() const { return first_; } // first received
-	uint64_t last() const { return last_; }	  // last received
+	uint64_t last() const { return last_; }   // last received
 	uint64_t max() const { return max_; }
 	uint64_t min() const { return min_; }
 

@@ -112,7 +112,8 @@ RunOpts parse_run(Args &a)
 			const auto v = a.value();
 			const auto io = parse_io(v);
 			if (!io || (*io != Io::Write && *io != Io::Mmap))
-				throw UsageError("--wio: expected write|mmap, got '" + std::string(v) + "'");
+				throw UsageError("--wio: expected write|mmap, got '" +
+						 std::string(v) + "'");
 			o.wio = *io;
 		} else if (a.is("--rio")) {
 			const auto v = a.value();
@@ -128,7 +129,8 @@ RunOpts parse_run(Args &a)
 			char *end = nullptr;
 			o.seconds = std::strtod(v.c_str(), &end);
 			if (v.empty() || *end || !(o.seconds > 0 && o.seconds <= 600))
-				throw UsageError("--seconds: expected 0 < S <= 600, got '" + v + "'");
+				throw UsageError("--seconds: expected 0 < S <= 600, got '" + v +
+						 "'");
 		} else if (a.is("--buffers")) {
 			o.buffers = a.num<uint32_t>();
 		} else if (a.is("--drain-ms")) {
@@ -184,13 +186,20 @@ enum Where : int { kBusy = 0, kInWrite, kInRead, kInPoll, kInDqbuf, kInQbuf, kIn
 const char *where_name(int w)
 {
 	switch (w) {
-	case kInWrite: return "write()";
-	case kInRead: return "read()";
-	case kInPoll: return "poll()";
-	case kInDqbuf: return "VIDIOC_DQBUF";
-	case kInQbuf: return "VIDIOC_QBUF";
-	case kInStreamon: return "VIDIOC_STREAMON";
-	default: return "its own code";
+	case kInWrite:
+		return "write()";
+	case kInRead:
+		return "read()";
+	case kInPoll:
+		return "poll()";
+	case kInDqbuf:
+		return "VIDIOC_DQBUF";
+	case kInQbuf:
+		return "VIDIOC_QBUF";
+	case kInStreamon:
+		return "VIDIOC_STREAMON";
+	default:
+		return "its own code";
 	}
 }
 
@@ -209,12 +218,12 @@ struct Slot {
 	std::atomic<int> state{kInit};
 	std::atomic<int> where{kBusy};
 	char error[300];
-	uint64_t frames;  // writer: written after the start; reader: received
-	uint64_t unique;  // reader: distinct seqs received
+	uint64_t frames; // writer: written after the start; reader: received
+	uint64_t unique; // reader: distinct seqs received
 	uint64_t torn, corrupt, badsize, dups, ooo, gaps;
-	uint64_t bytes;	  // writer: payload bytes written after the start
+	uint64_t bytes; // writer: payload bytes written after the start
 	uint64_t cpu_user_us, cpu_sys_us;
-	uint64_t end_ns;  // writer: when it stopped writing
+	uint64_t end_ns; // writer: when it stopped writing
 	uint32_t nlat;
 	uint32_t lat_us[kMaxLat];
 };
@@ -285,7 +294,8 @@ size_t frame_len(const Shared &sh, uint64_t seq)
 	const size_t nominal = size_t{sh.width} * sh.height * 2;
 	const size_t lo = std::max(kHeaderSize, nominal / 16);
 	const size_t span = nominal * 3 / 16;
-	const size_t len = lo + static_cast<size_t>(detail::mix64(seq ^ 0x6a09e667ULL) % (span + 1));
+	const size_t len = lo +
+			   static_cast<size_t>(detail::mix64(seq ^ 0x6a09e667ULL) % (span + 1));
 	return std::min<size_t>(len, sh.sizeimage);
 }
 
@@ -306,12 +316,14 @@ public:
 		const v4l2_pix_format &pix = fmt.fmt.pix;
 		if (pix.pixelformat != o_.fourcc || pix.width != o_.size.width ||
 		    pix.height != o_.size.height)
-			throw SysError(Status::fail(EINVAL, "VIDIOC_S_FMT(OUTPUT) gave " + describe(pix) +
-								    " for " + fourcc_str(o_.fourcc) + " " +
-								    std::to_string(o_.size.width) + "x" +
-								    std::to_string(o_.size.height)));
+			throw SysError(
+				Status::fail(EINVAL, "VIDIOC_S_FMT(OUTPUT) gave " + describe(pix) +
+							     " for " + fourcc_str(o_.fourcc) + " " +
+							     std::to_string(o_.size.width) + "x" +
+							     std::to_string(o_.size.height)));
 		if (pix.sizeimage < kHeaderSize)
-			throw SysError(Status::fail(EINVAL, "sizeimage " + std::to_string(pix.sizeimage) +
+			throw SysError(Status::fail(EINVAL, "sizeimage " +
+								    std::to_string(pix.sizeimage) +
 								    " too small"));
 		sh_.sizeimage = pix.sizeimage;
 		sh_.fourcc = pix.pixelformat;
@@ -376,21 +388,23 @@ private:
 				if (n == static_cast<ssize_t>(len))
 					return len;
 				if (n >= 0)
-					throw SysError(Status::fail(EIO, "write on " + o_.device + ": " +
-									     std::to_string(n) + " of " +
-									     std::to_string(len) + " bytes"));
+					throw SysError(Status::fail(
+						EIO, "write on " + o_.device + ": " +
+							     std::to_string(n) + " of " +
+							     std::to_string(len) + " bytes"));
 				const int e = errno;
 				if (e == EINTR)
 					continue;
 				if (e != EAGAIN)
-					throw SysError(Status::fail(e, "write on " + o_.device + ": " +
-									       errno_text(e)));
+					throw SysError(Status::fail(
+						e, "write on " + o_.device + ": " + errno_text(e)));
 				short rev = 0;
 				slot_.where.store(kInPoll);
 				Status s = dev_.wait(POLLOUT, 5000, rev);
 				slot_.where.store(kBusy);
 				if (s.err == ETIMEDOUT)
-					s.msg = "write on " + o_.device + ": device took no frame for 5 s";
+					s.msg = "write on " + o_.device +
+						": device took no frame for 5 s";
 				must(s);
 			}
 		}
@@ -438,11 +452,14 @@ private:
 						must(s);
 					break;
 				}
-				if (std::find(free_.begin(), free_.end(), vb.index) != free_.end()) {
+				if (std::find(free_.begin(), free_.end(), vb.index) !=
+				    free_.end()) {
 					if (!slot_.error[0])
-						std::snprintf(slot_.error, sizeof slot_.error,
-							      "VIDIOC_DQBUF(OUTPUT) returned buffer %u, "
-							      "which was not queued", vb.index);
+						std::snprintf(
+							slot_.error, sizeof slot_.error,
+							"VIDIOC_DQBUF(OUTPUT) returned buffer %u, "
+							"which was not queued",
+							vb.index);
 					break;
 				}
 				free_.push_back(vb.index);
@@ -453,11 +470,13 @@ private:
 				return i;
 			}
 			if (!streaming_)
-				throw SysError(Status::fail(ENOBUFS, "REQBUFS(OUTPUT) on " + o_.device +
+				throw SysError(Status::fail(ENOBUFS, "REQBUFS(OUTPUT) on " +
+									     o_.device +
 									     " gave no buffer"));
 			if (now_ns() >= deadline)
-				throw SysError(Status::fail(ETIMEDOUT, "VIDIOC_DQBUF(OUTPUT) on " + o_.device +
-									       ": no buffer came back in 5 s"));
+				throw SysError(Status::fail(
+					ETIMEDOUT, "VIDIOC_DQBUF(OUTPUT) on " + o_.device +
+							   ": no buffer came back in 5 s"));
 		}
 	}
 
@@ -476,14 +495,13 @@ private:
 
 class ReaderProc {
 public:
-	ReaderProc(const RunOpts &o, Shared &sh, int index)
-		: o_(o), sh_(sh), slot_(sh.slots[index])
+	ReaderProc(const RunOpts &o, Shared &sh, int index) : o_(o), sh_(sh), slot_(sh.slots[index])
 	{
 	}
 
 	void run()
 	{
-		struct sigaction sa{};
+		struct sigaction sa {};
 		sa.sa_handler = on_stop_signal;
 		sigemptyset(&sa.sa_mask);
 		sa.sa_flags = 0; // no SA_RESTART: a blocked read()/DQBUF returns EINTR
@@ -495,18 +513,20 @@ public:
 		v4l2_format fmt{};
 		must(dev_.g_fmt(kCapture, fmt));
 		const v4l2_pix_format &pix = fmt.fmt.pix;
-		if (pix.pixelformat != sh_.fourcc || pix.width != sh_.width || pix.height != sh_.height)
-			throw SysError(Status::fail(EINVAL, "VIDIOC_G_FMT(CAPTURE) says " + describe(pix) +
-								    ", the writer set " +
-								    fourcc_str(sh_.fourcc) + " " +
-								    std::to_string(sh_.width) + "x" +
-								    std::to_string(sh_.height)));
+		if (pix.pixelformat != sh_.fourcc || pix.width != sh_.width ||
+		    pix.height != sh_.height)
+			throw SysError(Status::fail(
+				EINVAL, "VIDIOC_G_FMT(CAPTURE) says " + describe(pix) +
+						", the writer set " + fourcc_str(sh_.fourcc) + " " +
+						std::to_string(sh_.width) + "x" +
+						std::to_string(sh_.height)));
 		const size_t sizeimage = std::max<size_t>(pix.sizeimage, sh_.sizeimage);
 		if (export_probe) {
 			uint32_t n = o_.buffers;
 			must(dev_.reqbufs(kCapture, V4L2_MEMORY_DMABUF, n));
-			throw std::runtime_error("REQBUFS(DMABUF) accepted (" + std::to_string(n) +
-						 " buffers), but no exporter device to measure with");
+			throw std::runtime_error(
+				"REQBUFS(DMABUF) accepted (" + std::to_string(n) +
+				" buffers), but no exporter device to measure with");
 		}
 		if (o_.rio == Io::Read) {
 			rbuf_.resize(sizeimage);
@@ -530,9 +550,10 @@ public:
 			note_ = "blocked in " + blocked_ +
 				" after the end of the run although the fd is O_NONBLOCK (stopped by a signal)";
 		if (slot_.frames == 0 && note_.empty())
-			note_ = "received no frame (" + std::to_string(timeouts_) + " polls timed out, " +
-				std::to_string(eagain_) + " EAGAIN, " + std::to_string(empty_) +
-				" empty, " + std::to_string(early_) + " before the start, frame 0 " +
+			note_ = "received no frame (" + std::to_string(timeouts_) +
+				" polls timed out, " + std::to_string(eagain_) + " EAGAIN, " +
+				std::to_string(empty_) + " empty, " + std::to_string(early_) +
+				" before the start, frame 0 " +
 				(zero_seen_ ? "seen" : "never seen") + ")";
 		slot_.ooo = seqs_.out_of_order();
 		slot_.gaps = seqs_.gaps();
@@ -555,7 +576,8 @@ private:
 					done_seen = now;
 				if (!seqs_.empty() && seqs_.max() >= sh_.last_seq.load())
 					return; // got the last frame
-				if (now - std::max(last_frame, done_seen) > uint64_t{o_.drain_ms} * kMs)
+				if (now - std::max(last_frame, done_seen) >
+				    uint64_t{o_.drain_ms} * kMs)
 					return;
 			}
 			if (go && now > go + static_cast<uint64_t>(o_.seconds * 1e9) + 15 * kSec) {
@@ -576,8 +598,9 @@ private:
 						continue;
 					}
 					if (e != EAGAIN)
-						throw SysError(Status::fail(e, "read on " + o_.device + ": " +
-										       errno_text(e)));
+						throw SysError(Status::fail(
+							e, "read on " + o_.device + ": " +
+								   errno_text(e)));
 					eagain_++;
 					short rev = 0;
 					slot_.where.store(kInPoll);
@@ -626,12 +649,13 @@ private:
 						sleep_until_ns(now_ns() + 10 * kMs);
 					continue;
 				}
-				throw SysError(Status::fail(e, "VIDIOC_DQBUF on " + o_.device + ": " +
-								       errno_text(e)));
+				throw SysError(Status::fail(e, "VIDIOC_DQBUF on " + o_.device +
+								       ": " + errno_text(e)));
 			}
 			if (vb.index >= pool_.size())
-				throw SysError(Status::fail(EINVAL, "VIDIOC_DQBUF returned index " +
-									    std::to_string(vb.index)));
+				throw SysError(
+					Status::fail(EINVAL, "VIDIOC_DQBUF returned index " +
+								     std::to_string(vb.index)));
 			const uint64_t t = now_ns();
 			last_frame = t;
 			must(pool_.cpu_begin(vb.index, false));
@@ -651,8 +675,9 @@ private:
 			return;
 		}
 		const Check c = verify(data, bytesused, sh_.fourcc);
-		const bool has_header = c.ok || (c.fault != Fault::TooShort && c.fault != Fault::Magic &&
-						 c.fault != Fault::Version);
+		const bool has_header = c.ok ||
+					(c.fault != Fault::TooShort && c.fault != Fault::Magic &&
+					 c.fault != Fault::Version);
 		if (has_header && c.seq == 0) {
 			// frame 0 is written before the start: not measured, but
 			// getting it twice is a duplicate like any other
@@ -684,9 +709,8 @@ private:
 		if (has_header)
 			(void)seqs_.add(c.seq);
 		if (c.ok && slot_.nlat < kMaxLat)
-			slot_.lat_us[slot_.nlat++] =
-				static_cast<uint32_t>(std::min<uint64_t>(t > c.ts ? (t - c.ts) / 1000 : 0,
-									 UINT32_MAX));
+			slot_.lat_us[slot_.nlat++] = static_cast<uint32_t>(
+				std::min<uint64_t>(t > c.ts ? (t - c.ts) / 1000 : 0, UINT32_MAX));
 	}
 
 	const RunOpts &o_;
@@ -739,14 +763,13 @@ uint64_t machine_busy_ms()
 	return hz > 0 ? busy * 1000 / static_cast<uint64_t>(hz) : 0;
 }
 
-
 std::string row_id(const RunOpts &o)
 {
 	std::string fmt = format_name(o.fourcc);
 	std::transform(fmt.begin(), fmt.end(), fmt.begin(),
 		       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-	return fmt + "-" + std::to_string(o.size.width) + "x" + std::to_string(o.size.height) + "-" +
-	       (o.fps ? std::to_string(o.fps) + "fps" : std::string("full")) + "-" +
+	return fmt + "-" + std::to_string(o.size.width) + "x" + std::to_string(o.size.height) +
+	       "-" + (o.fps ? std::to_string(o.fps) + "fps" : std::string("full")) + "-" +
 	       std::to_string(o.readers) + "r-" + io_name(o.wio) + "-" + io_name(o.rio);
 }
 
@@ -793,9 +816,7 @@ public:
 		fin_w_ = fin[1];
 
 		pids_.assign(1 + static_cast<size_t>(o_.readers), -1);
-		pids_[0] = spawn([&] {
-			WriterProc(o_, *sh_, go[0], fin[0]).run();
-		}, 0);
+		pids_[0] = spawn([&] { WriterProc(o_, *sh_, go[0], fin[0]).run(); }, 0);
 		::close(go[0]);
 		::close(fin[0]);
 		wait_setup({0});
@@ -806,7 +827,8 @@ public:
 		}
 		std::vector<int> rs;
 		for (int i = 1; i <= o_.readers; i++) {
-			pids_[static_cast<size_t>(i)] = spawn([&] { ReaderProc(o_, *sh_, i).run(); }, i);
+			pids_[static_cast<size_t>(i)] = spawn(
+				[&] { ReaderProc(o_, *sh_, i).run(); }, i);
 			rs.push_back(i);
 		}
 		wait_setup(rs);
@@ -816,8 +838,9 @@ public:
 				continue;
 			}
 			if (sh_->slots[i].state.load() != kFailed)
-				slot_error(sh_->slots[i], "setup did not finish in " +
-								  std::to_string(o_.setup_timeout_ms) + " ms");
+				slot_error(sh_->slots[i],
+					   "setup did not finish in " +
+						   std::to_string(o_.setup_timeout_ms) + " ms");
 			kill_one(static_cast<size_t>(i));
 		}
 		if (ready_ == 0) {
@@ -836,7 +859,8 @@ public:
 	}
 
 private:
-	template <typename F> pid_t spawn(F body, int slot)
+	template <typename F>
+	pid_t spawn(F body, int slot)
 	{
 		std::fflush(stdout);
 		std::fflush(stderr);
@@ -950,7 +974,8 @@ private:
 		uint64_t done_ns = 0, signalled_ns = 0, last_progress = go, last_frames = 0;
 		// No frame for this long = stuck: 5 s, plus 2 s per MB of payload (a
 		// 4K frame copied to several readers takes seconds in a busy emulated VM).
-		const uint64_t stall_ns = 5 * kSec + uint64_t{frame_len(*sh_, 1)} * 2 * kSec / (1 << 20);
+		const uint64_t stall_ns = 5 * kSec +
+					  uint64_t{frame_len(*sh_, 1)} * 2 * kSec / (1 << 20);
 		for (;;) {
 			sample_vm();
 			// a writer that makes no progress for 5 s is stuck in the driver
@@ -959,9 +984,11 @@ private:
 			if (wf != last_frames) {
 				last_frames = wf;
 				last_progress = now_ns();
-			} else if (!sh_->writer_done.load() && now_ns() > last_progress + stall_ns &&
-				   pids_[0] > 0 && !reap(0)) {
-				slot_error(ws, "no frame for " + std::to_string(stall_ns / kSec) + " s, stuck in " +
+			} else if (!sh_->writer_done.load() &&
+				   now_ns() > last_progress + stall_ns && pids_[0] > 0 &&
+				   !reap(0)) {
+				slot_error(ws, "no frame for " + std::to_string(stall_ns / kSec) +
+						       " s, stuck in " +
 						       where_name(ws.where.load()) + ", killed");
 				kill_one(0);
 				sh_->last_seq.store(wf);
@@ -989,7 +1016,8 @@ private:
 						continue;
 					Slot &sl = sh_->slots[i];
 					if (sl.state.load() != kFailed)
-						slot_error(sl, std::string("stuck in ") + where_name(sl.where.load()) +
+						slot_error(sl, std::string("stuck in ") +
+								       where_name(sl.where.load()) +
 								       ", killed");
 					kill_one(i);
 				}
@@ -1004,7 +1032,8 @@ private:
 			if (!sh_->writer_done.load() && !reap(0)) {
 				Slot &sl = sh_->slots[0];
 				if (sl.state.load() != kFailed)
-					slot_error(sl, std::string("stuck in ") + where_name(sl.where.load()) +
+					slot_error(sl, std::string("stuck in ") +
+							       where_name(sl.where.load()) +
 							       ", killed");
 				kill_one(0);
 			}
@@ -1031,7 +1060,8 @@ private:
 			std::vector<uint8_t> frame(fmt.fmt.pix.sizeimage);
 			stamp(frame.data(), frame.size(), 0, now_ns(), o_.fourcc);
 			if (::write(d.fd(), frame.data(), frame.size()) < 0)
-				s = Status::fail(errno, "write on " + o_.dmabuf_from + ": " + errno_text(errno));
+				s = Status::fail(errno, "write on " + o_.dmabuf_from + ": " +
+								errno_text(errno));
 		}
 		if (!s)
 			setup_error_ = "priming the DMABUF exporter: " + s.msg;
@@ -1049,7 +1079,8 @@ private:
 			window_ms = std::max(nominal_ms, static_cast<double>(w.end_ns - go) / 1e6);
 		const double window_s = window_ms / 1000.0;
 
-		uint64_t delivered = 0, torn = 0, corrupt = 0, badsize = 0, dups = 0, ooo = 0, gaps = 0;
+		uint64_t delivered = 0, torn = 0, corrupt = 0, badsize = 0, dups = 0, ooo = 0,
+			 gaps = 0;
 		uint64_t dropped = 0, user = w.cpu_user_us, sys = w.cpu_sys_us;
 		double fps_min = INFINITY, fps_sum = 0;
 		std::vector<int64_t> lat;
@@ -1080,7 +1111,8 @@ private:
 		if (!setup_error_.empty()) {
 			// it quotes the first failure: do not repeat that one
 			std::erase_if(problems, [&](const std::string &p) {
-				return setup_error_.find(p.substr(p.find(": ") + 2)) != std::string::npos;
+				return setup_error_.find(p.substr(p.find(": ") + 2)) !=
+				       std::string::npos;
 			});
 			problems.insert(problems.begin(), setup_error_);
 		}
@@ -1150,9 +1182,12 @@ private:
 		add("cpu_ms", fmt_num(static_cast<double>(cpu) / 1000.0, 1));
 		add("cpu_user_ms", fmt_num(static_cast<double>(user) / 1000.0, 1));
 		add("cpu_sys_ms", fmt_num(static_cast<double>(sys) / 1000.0, 1));
-		add("writer_cpu_ms", fmt_num(static_cast<double>(w.cpu_user_us + w.cpu_sys_us) / 1000.0, 1));
-		add("cpu_us_per_frame", delivered ? fmt_num(static_cast<double>(cpu) / delivered, 1) : "null");
-		add("sys_us_per_frame", delivered ? fmt_num(static_cast<double>(sys) / delivered, 1) : "null");
+		add("writer_cpu_ms",
+		    fmt_num(static_cast<double>(w.cpu_user_us + w.cpu_sys_us) / 1000.0, 1));
+		add("cpu_us_per_frame",
+		    delivered ? fmt_num(static_cast<double>(cpu) / delivered, 1) : "null");
+		add("sys_us_per_frame",
+		    delivered ? fmt_num(static_cast<double>(sys) / delivered, 1) : "null");
 		addn("machine_busy_ms", busy1_ >= busy0_ ? busy1_ - busy0_ : 0);
 		addn("lat_n", lat.size());
 		add("lat_p50_us", lat.empty() ? "null" : std::to_string(percentile(lat, 50)));

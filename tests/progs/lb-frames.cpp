@@ -60,7 +60,8 @@ Options parse(int argc, char **argv)
 			const auto v = a.value();
 			const auto f = parse_fourcc(v);
 			if (!f)
-				throw UsageError("--fourcc: unknown format '" + std::string(v) + "'");
+				throw UsageError("--fourcc: unknown format '" + std::string(v) +
+						 "'");
 			o.fourcc = *f;
 		} else if (a.flag("--help", "-h")) {
 			throw UsageError("");
@@ -88,9 +89,9 @@ std::vector<uint8_t> slurp(const std::string &path)
 }
 
 struct Run {
-	char kind = 0; // 'S', 'F', 'I', 'X', '?'
+	char kind = 0;                // 'S', 'F', 'I', 'X', '?'
 	uint64_t first = 0, last = 0; // S: seqs
-	uint8_t fill = 0;	      // F: the byte
+	uint8_t fill = 0;             // F: the byte
 	uint64_t n = 0;
 };
 
@@ -122,7 +123,8 @@ int run(const Options &o)
 				     image.size(), o.size);
 	}
 	if (dump.size() % o.size) {
-		std::fprintf(stderr, "lb-frames: %s: %zu bytes is not a whole number of %zu-byte frames\n",
+		std::fprintf(stderr,
+			     "lb-frames: %s: %zu bytes is not a whole number of %zu-byte frames\n",
 			     o.dump.c_str(), dump.size(), o.size);
 		return 1;
 	}
@@ -140,7 +142,8 @@ int run(const Options &o)
 		} else if (c.fault != Fault::TooShort && c.fault != Fault::Magic) {
 			r.kind = 'X';
 			bad++;
-			std::fprintf(stderr, "lb-frames: frame %zu: %s\n", off / o.size, c.why.c_str());
+			std::fprintf(stderr, "lb-frames: frame %zu: %s\n", off / o.size,
+				     c.why.c_str());
 		} else if (!image.empty() && image.size() == o.size &&
 			   std::equal(f, f + o.size, image.begin())) {
 			r.kind = 'I';
@@ -160,7 +163,8 @@ int run(const Options &o)
 				p.n++;
 				continue;
 			}
-			if (p.kind == r.kind && r.kind != 'S' && (r.kind != 'F' || r.fill == p.fill)) {
+			if (p.kind == r.kind && r.kind != 'S' &&
+			    (r.kind != 'F' || r.fill == p.fill)) {
 				p.n++;
 				continue;
 			}
@@ -181,19 +185,6 @@ int run(const Options &o)
 
 int main(int argc, char **argv)
 {
-	Options opts;
-	try {
-		opts = parse(argc, argv);
-	} catch (const lb::UsageError &e) {
-		if (*e.what())
-			std::fprintf(stderr, "lb-frames: %s\n", e.what());
-		std::fputs(kUsage, stderr);
-		return 2;
-	}
-	try {
-		return run(opts);
-	} catch (const std::exception &e) {
-		std::fprintf(stderr, "lb-frames: %s\n", e.what());
-		return 1;
-	}
+	return lb::run_main(argc, argv, "lb-frames", "lb-frames", kUsage, parse,
+			    [](const Options &o) { return run(o); });
 }

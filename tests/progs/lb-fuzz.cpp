@@ -88,7 +88,8 @@ Options parse(int argc, char **argv)
 		else if (a.flag("--help", "-h"))
 			throw UsageError(kUsage);
 		else
-			throw UsageError("unknown argument '" + std::string(a.next()) + "'\n" + kUsage);
+			throw UsageError("unknown argument '" + std::string(a.next()) + "'\n" +
+					 kUsage);
 	}
 	if (o.devices.empty())
 		throw UsageError(std::string("at least one -d DEVICE is required\n") + kUsage);
@@ -99,37 +100,78 @@ Options parse(int argc, char **argv)
 
 // The ioctls of a video node, each tried with random and shaped arguments.
 const unsigned long kVideoIoctls[] = {
-	VIDIOC_QUERYCAP, VIDIOC_ENUM_FMT, VIDIOC_G_FMT, VIDIOC_S_FMT, VIDIOC_TRY_FMT,
-	VIDIOC_REQBUFS, VIDIOC_QUERYBUF, VIDIOC_QBUF, VIDIOC_DQBUF, VIDIOC_EXPBUF,
-	VIDIOC_STREAMON, VIDIOC_STREAMOFF, VIDIOC_G_PARM, VIDIOC_S_PARM,
-	VIDIOC_ENUMINPUT, VIDIOC_G_INPUT, VIDIOC_S_INPUT, VIDIOC_ENUMOUTPUT,
-	VIDIOC_G_OUTPUT, VIDIOC_S_OUTPUT, VIDIOC_G_CTRL, VIDIOC_S_CTRL,
-	VIDIOC_QUERYCTRL, VIDIOC_QUERY_EXT_CTRL, VIDIOC_G_EXT_CTRLS,
-	VIDIOC_S_EXT_CTRLS, VIDIOC_TRY_EXT_CTRLS, VIDIOC_QUERYMENU,
-	VIDIOC_ENUM_FRAMESIZES, VIDIOC_ENUM_FRAMEINTERVALS, VIDIOC_CREATE_BUFS,
-	VIDIOC_PREPARE_BUF, VIDIOC_G_PRIORITY, VIDIOC_S_PRIORITY,
-	VIDIOC_SUBSCRIBE_EVENT, VIDIOC_UNSUBSCRIBE_EVENT, VIDIOC_DQEVENT,
-	VIDIOC_G_SELECTION, VIDIOC_S_SELECTION, VIDIOC_CROPCAP,
-	VIDIOC_G_STD, VIDIOC_S_STD, VIDIOC_ENUMSTD, VIDIOC_QUERYSTD,
-	VIDIOC_ENCODER_CMD, VIDIOC_DECODER_CMD,
+	VIDIOC_QUERYCAP,        VIDIOC_ENUM_FMT,
+	VIDIOC_G_FMT,           VIDIOC_S_FMT,
+	VIDIOC_TRY_FMT,         VIDIOC_REQBUFS,
+	VIDIOC_QUERYBUF,        VIDIOC_QBUF,
+	VIDIOC_DQBUF,           VIDIOC_EXPBUF,
+	VIDIOC_STREAMON,        VIDIOC_STREAMOFF,
+	VIDIOC_G_PARM,          VIDIOC_S_PARM,
+	VIDIOC_ENUMINPUT,       VIDIOC_G_INPUT,
+	VIDIOC_S_INPUT,         VIDIOC_ENUMOUTPUT,
+	VIDIOC_G_OUTPUT,        VIDIOC_S_OUTPUT,
+	VIDIOC_G_CTRL,          VIDIOC_S_CTRL,
+	VIDIOC_QUERYCTRL,       VIDIOC_QUERY_EXT_CTRL,
+	VIDIOC_G_EXT_CTRLS,     VIDIOC_S_EXT_CTRLS,
+	VIDIOC_TRY_EXT_CTRLS,   VIDIOC_QUERYMENU,
+	VIDIOC_ENUM_FRAMESIZES, VIDIOC_ENUM_FRAMEINTERVALS,
+	VIDIOC_CREATE_BUFS,     VIDIOC_PREPARE_BUF,
+	VIDIOC_G_PRIORITY,      VIDIOC_S_PRIORITY,
+	VIDIOC_SUBSCRIBE_EVENT, VIDIOC_UNSUBSCRIBE_EVENT,
+	VIDIOC_DQEVENT,         VIDIOC_G_SELECTION,
+	VIDIOC_S_SELECTION,     VIDIOC_CROPCAP,
+	VIDIOC_G_STD,           VIDIOC_S_STD,
+	VIDIOC_ENUMSTD,         VIDIOC_QUERYSTD,
+	VIDIOC_ENCODER_CMD,     VIDIOC_DECODER_CMD,
 };
 
 const unsigned long kCtlIoctls[] = {
-	V4L2LOOPBACK_CTL_VERSION, V4L2LOOPBACK_CTL_ADD, V4L2LOOPBACK_CTL_REMOVE,
-	V4L2LOOPBACK_CTL_QUERY, V4L2LOOPBACK_CTL_ADD_LEGACY,
-	V4L2LOOPBACK_CTL_REMOVE_LEGACY, V4L2LOOPBACK_CTL_QUERY_LEGACY,
-	_IOWR('~', 4, __u32), _IO('~', 0x7f),
+	V4L2LOOPBACK_CTL_VERSION,      V4L2LOOPBACK_CTL_ADD,        V4L2LOOPBACK_CTL_REMOVE,
+	V4L2LOOPBACK_CTL_QUERY,        V4L2LOOPBACK_CTL_ADD_LEGACY, V4L2LOOPBACK_CTL_REMOVE_LEGACY,
+	V4L2LOOPBACK_CTL_QUERY_LEGACY, _IOWR('~', 4, __u32),        _IO('~', 0x7f),
 };
 
 // Boundary values a 32-bit field is tried with.
 const uint32_t kEdges[] = {
-	0, 1, 2, 3, 31, 32, 33, 64, 255, 256, 4096, 65535, 65536, 0x7fffffff,
-	0x80000000, 0xfffffffe, 0xffffffff, 640, 480, 1920, 1080, 3840, 2160,
-	16384, 16385, V4L2_BUF_TYPE_VIDEO_CAPTURE, V4L2_BUF_TYPE_VIDEO_OUTPUT,
-	V4L2_MEMORY_MMAP, V4L2_MEMORY_USERPTR, V4L2_MEMORY_DMABUF,
-	V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_MJPEG, V4L2LOOPBACK_CID_BASE,
-	V4L2LOOPBACK_CID_TIMEOUT, V4L2LOOPBACK_CID_TIMEOUT_IMAGE_IO,
-	V4L2_EVENT_SOURCE_CHANGE, V4L2_EVENT_CTRL, V4L2_EVENT_PRI_CLIENT_USAGE,
+	0,
+	1,
+	2,
+	3,
+	31,
+	32,
+	33,
+	64,
+	255,
+	256,
+	4096,
+	65535,
+	65536,
+	0x7fffffff,
+	0x80000000,
+	0xfffffffe,
+	0xffffffff,
+	640,
+	480,
+	1920,
+	1080,
+	3840,
+	2160,
+	16384,
+	16385,
+	V4L2_BUF_TYPE_VIDEO_CAPTURE,
+	V4L2_BUF_TYPE_VIDEO_OUTPUT,
+	V4L2_MEMORY_MMAP,
+	V4L2_MEMORY_USERPTR,
+	V4L2_MEMORY_DMABUF,
+	V4L2_PIX_FMT_YUYV,
+	V4L2_PIX_FMT_NV12,
+	V4L2_PIX_FMT_MJPEG,
+	V4L2LOOPBACK_CID_BASE,
+	V4L2LOOPBACK_CID_TIMEOUT,
+	V4L2LOOPBACK_CID_TIMEOUT_IMAGE_IO,
+	V4L2_EVENT_SOURCE_CHANGE,
+	V4L2_EVENT_CTRL,
+	V4L2_EVENT_PRI_CLIENT_USAGE,
 };
 
 class Worker {
@@ -143,8 +185,7 @@ public:
 	void run()
 	{
 		std::vector<int> fds;
-		while (budget_.fetch_sub(1) > 0 &&
-		       std::chrono::steady_clock::now() < deadline_) {
+		while (budget_.fetch_sub(1) > 0 && std::chrono::steady_clock::now() < deadline_) {
 			if (fds.size() < 3 || pick(16) == 0) {
 				int fd = open_random();
 				if (fd >= 0)
@@ -199,7 +240,8 @@ private:
 		const size_t words = sizeof(arg_) / 4;
 		const unsigned mode = static_cast<unsigned>(pick(4));
 		for (size_t i = 0; i < words; i++)
-			w[i] = mode == 0 ? 0 : (mode == 1 ? value32() : static_cast<uint32_t>(rng_()));
+			w[i] = mode == 0 ? 0
+					 : (mode == 1 ? value32() : static_cast<uint32_t>(rng_()));
 		// no user pointers into our own memory: zero the 64-bit words that
 		// could be taken as one, unless this round is purely random
 		if (mode != 2)
@@ -209,7 +251,8 @@ private:
 		switch (cmd) {
 		case VIDIOC_REQBUFS: {
 			auto *r = reinterpret_cast<v4l2_requestbuffers *>(arg_);
-			r->type = pick(2) ? V4L2_BUF_TYPE_VIDEO_CAPTURE : V4L2_BUF_TYPE_VIDEO_OUTPUT;
+			r->type = pick(2) ? V4L2_BUF_TYPE_VIDEO_CAPTURE
+					  : V4L2_BUF_TYPE_VIDEO_OUTPUT;
 			r->memory = 1 + static_cast<uint32_t>(pick(4));
 			r->count = static_cast<uint32_t>(pick(40));
 			break;
@@ -233,8 +276,10 @@ private:
 		case VIDIOC_QUERYBUF:
 		case VIDIOC_PREPARE_BUF: {
 			auto *b = reinterpret_cast<v4l2_buffer *>(arg_);
-			b->type = pick(2) ? V4L2_BUF_TYPE_VIDEO_CAPTURE : V4L2_BUF_TYPE_VIDEO_OUTPUT;
-			b->memory = pick(4) ? static_cast<uint32_t>(V4L2_MEMORY_MMAP) : static_cast<uint32_t>(pick(5));
+			b->type = pick(2) ? V4L2_BUF_TYPE_VIDEO_CAPTURE
+					  : V4L2_BUF_TYPE_VIDEO_OUTPUT;
+			b->memory = pick(4) ? static_cast<uint32_t>(V4L2_MEMORY_MMAP)
+					    : static_cast<uint32_t>(pick(5));
 			b->index = static_cast<uint32_t>(pick(40));
 			b->m.userptr = 0;
 			if (b->memory == V4L2_MEMORY_USERPTR && pick(2)) {
@@ -249,7 +294,8 @@ private:
 			break;
 		case VIDIOC_S_CTRL:
 		case VIDIOC_G_CTRL:
-			w[0] = pick(2) ? V4L2LOOPBACK_CID_BASE + static_cast<uint32_t>(pick(6)) : value32();
+			w[0] = pick(2) ? V4L2LOOPBACK_CID_BASE + static_cast<uint32_t>(pick(6))
+				       : value32();
 			break;
 		case VIDIOC_S_EXT_CTRLS:
 		case VIDIOC_G_EXT_CTRLS:
@@ -259,10 +305,12 @@ private:
 			const uint32_t n = static_cast<uint32_t>(pick(5));
 			for (uint32_t i = 0; i < n; i++) {
 				ctrls[i] = {};
-				ctrls[i].id = V4L2LOOPBACK_CID_BASE + static_cast<uint32_t>(pick(5));
+				ctrls[i].id = V4L2LOOPBACK_CID_BASE +
+					      static_cast<uint32_t>(pick(5));
 				ctrls[i].value = static_cast<int32_t>(value32());
 			}
-			c->which = pick(2) ? static_cast<uint32_t>(V4L2_CTRL_WHICH_CUR_VAL) : value32();
+			c->which = pick(2) ? static_cast<uint32_t>(V4L2_CTRL_WHICH_CUR_VAL)
+					   : value32();
 			c->count = pick(8) ? n : value32();
 			c->controls = pick(8) ? ctrls : nullptr;
 			break;
@@ -419,11 +467,10 @@ int main(int argc, char **argv)
 		kill(pid, SIGKILL);
 		waitpid(pid, nullptr, 0);
 	}
-	std::printf("fuzz: calls=%llu workers=%llu worker_crashes=%llu worker_stuck=%llu seed=%llu\n",
-		    static_cast<unsigned long long>(spent),
-		    static_cast<unsigned long long>(started),
-		    static_cast<unsigned long long>(crashed),
-		    static_cast<unsigned long long>(stuck),
-		    static_cast<unsigned long long>(o.seed));
+	std::printf(
+		"fuzz: calls=%llu workers=%llu worker_crashes=%llu worker_stuck=%llu seed=%llu\n",
+		static_cast<unsigned long long>(spent), static_cast<unsigned long long>(started),
+		static_cast<unsigned long long>(crashed), static_cast<unsigned long long>(stuck),
+		static_cast<unsigned long long>(o.seed));
 	return spent >= o.calls ? 0 : 1;
 }

@@ -62,7 +62,7 @@ constexpr uint32_t kOutput = V4L2_BUF_TYPE_VIDEO_OUTPUT;
 constexpr int kMaxReports = 10;
 
 const std::vector<std::string> kAllOps = {"keep_format", "sustain_framerate", "timeout",
-					  "s_parm_out",	 "s_fmt_cap",	      "s_parm_cap"};
+					  "s_parm_out",  "s_fmt_cap",         "s_parm_cap"};
 
 struct Fps {
 	uint32_t num = 0, den = 1; // frames per second = num / den
@@ -154,7 +154,8 @@ Options parse(int argc, char **argv)
 			const auto v = a.value();
 			const auto e = errno_from_name(v);
 			if (!e)
-				throw UsageError("--expect: unknown errno name '" + std::string(v) + "'");
+				throw UsageError("--expect: unknown errno name '" + std::string(v) +
+						 "'");
 			o.expect = *e;
 		} else if (a.is("--prio-other")) {
 			o.prio_other = parse_prio(a.value());
@@ -204,8 +205,8 @@ public:
 		must(dev_.g_parm(kOutput, p));
 		rate_ = p.parm.output.timeperframe;
 		const v4l2_fract initial_rate = rate_;
-		for (uint32_t id : {V4L2LOOPBACK_CID_KEEP_FORMAT, V4L2LOOPBACK_CID_SUSTAIN_FRAMERATE,
-				    V4L2LOOPBACK_CID_TIMEOUT}) {
+		for (uint32_t id : {V4L2LOOPBACK_CID_KEEP_FORMAT,
+				    V4L2LOOPBACK_CID_SUSTAIN_FRAMERATE, V4L2LOOPBACK_CID_TIMEOUT}) {
 			v4l2_control c{};
 			c.id = id;
 			must(dev_.ioctl(VIDIOC_G_CTRL, &c));
@@ -256,7 +257,7 @@ private:
 		Status s;
 		if (op == "keep_format" || op == "sustain_framerate" || op == "timeout") {
 			v4l2_control ctl{};
-			ctl.id = op == "keep_format"	   ? V4L2LOOPBACK_CID_KEEP_FORMAT
+			ctl.id = op == "keep_format"         ? V4L2LOOPBACK_CID_KEEP_FORMAT
 				 : op == "sustain_framerate" ? V4L2LOOPBACK_CID_SUSTAIN_FRAMERATE
 							     : V4L2LOOPBACK_CID_TIMEOUT;
 			ctl.value = op == "timeout" ? o_.timeouts[i % o_.timeouts.size()]
@@ -281,16 +282,17 @@ private:
 			const v4l2_pix_format &a = f.fmt.pix, &b = cap_fmt_.fmt.pix;
 			if (s && (a.pixelformat != b.pixelformat || a.width != b.width ||
 				  a.height != b.height || a.sizeimage != b.sizeimage))
-				wrong = "S_FMT CAPTURE returned " + describe(a) + ", the device has " +
-					describe(b);
+				wrong = "S_FMT CAPTURE returned " + describe(a) +
+					", the device has " + describe(b);
 		} else if (op == "s_parm_cap") {
 			v4l2_streamparm p{};
 			p.type = kCapture;
 			p.parm.capture.timeperframe = {1, 1000};
 			s = d.ioctl(VIDIOC_S_PARM, &p);
 			if (s && !same_rate(p.parm.capture.timeperframe, rate_))
-				wrong = "S_PARM CAPTURE returned " + fract(p.parm.capture.timeperframe) +
-					", nominal rate is " + fract(rate_);
+				wrong = "S_PARM CAPTURE returned " +
+					fract(p.parm.capture.timeperframe) + ", nominal rate is " +
+					fract(rate_);
 		}
 		c.calls++;
 		if (s.ok())
@@ -364,7 +366,8 @@ private:
 		std::printf("hammer: image-io: S_FMT OUTPUT by the next opener: %s%s\n",
 			    s ? "ok " : errno_name(s.err).c_str(), s ? describe(a).c_str() : "");
 		if (!s) {
-			problem("S_FMT OUTPUT by the handle opened after timeout_image_io: " + s.msg);
+			problem("S_FMT OUTPUT by the handle opened after timeout_image_io: " +
+				s.msg);
 			return false;
 		}
 		if (!same) {
@@ -435,20 +438,8 @@ private:
 
 int main(int argc, char **argv)
 {
-	Options opts;
-	try {
-		opts = parse(argc, argv);
-	} catch (const lb::UsageError &e) {
-		if (*e.what())
-			std::fprintf(stderr, "lb-hammer: %s\n", e.what());
-		std::fputs(kUsage, stderr);
-		return 2;
-	}
-	try {
-		Hammer h(opts);
+	return lb::run_main(argc, argv, "lb-hammer", "hammer", kUsage, parse, [](const Options &o) {
+		Hammer h(o);
 		return h.run();
-	} catch (const std::exception &e) {
-		std::fprintf(stderr, "hammer: %s\n", e.what());
-		return 1;
-	}
+	});
 }

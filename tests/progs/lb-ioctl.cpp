@@ -88,15 +88,15 @@ struct Spec {
 };
 
 constexpr Spec kSpecs[] = {
-	{"querycap", 0, 0},  {"g_fmt", 1, 1},	     {"s_fmt", 3, 3},	   {"try_fmt", 3, 3},
-	{"enum_fmt", 1, 1},  {"reqbufs", 3, 3},	     {"querybuf", 2, 2},   {"qbuf", 2, 2},
-	{"dqbuf", 1, 2},     {"streamon", 1, 1},     {"streamoff", 1, 1},  {"g_parm", 1, 1},
-	{"s_parm", 2, 2},    {"g_ctrl", 1, 1},	     {"s_ctrl", 2, 2},	   {"g_input", 0, 0},
-	{"s_input", 1, 1},   {"g_output", 0, 0},     {"s_output", 1, 1},   {"enum_input", 0, 0},
-	{"enum_output", 0, 0}, {"subscribe", 1, 2},  {"dqevent", 0, 1},    {"sleep-ms", 1, 1},
-	{"g_priority", 0, 0}, {"s_priority", 1, 1},
-	{"poll", 1, 2},	     {"write", 1, 2},	     {"mmap", 1, 1},	   {"check", 1, 1},
-	{"scribble", 1, 1},  {"munmap", 1, 1},	     {"close", 0, 0},
+	{"querycap", 0, 0},    {"g_fmt", 1, 1},      {"s_fmt", 3, 3},     {"try_fmt", 3, 3},
+	{"enum_fmt", 1, 1},    {"reqbufs", 3, 3},    {"querybuf", 2, 2},  {"qbuf", 2, 2},
+	{"dqbuf", 1, 2},       {"streamon", 1, 1},   {"streamoff", 1, 1}, {"g_parm", 1, 1},
+	{"s_parm", 2, 2},      {"g_ctrl", 1, 1},     {"s_ctrl", 2, 2},    {"g_input", 0, 0},
+	{"s_input", 1, 1},     {"g_output", 0, 0},   {"s_output", 1, 1},  {"enum_input", 0, 0},
+	{"enum_output", 0, 0}, {"subscribe", 1, 2},  {"dqevent", 0, 1},   {"sleep-ms", 1, 1},
+	{"g_priority", 0, 0},  {"s_priority", 1, 1}, {"poll", 1, 2},      {"write", 1, 2},
+	{"mmap", 1, 1},        {"check", 1, 1},      {"scribble", 1, 1},  {"munmap", 1, 1},
+	{"close", 0, 0},
 };
 
 constexpr const char *kUsage =
@@ -119,7 +119,8 @@ std::set<int> parse_expect(std::string_view v)
 		const auto name = v.substr(pos, bar - pos);
 		const auto e = errno_from_name(name);
 		if (!e)
-			throw UsageError("--expect: unknown errno name '" + std::string(name) + "'");
+			throw UsageError("--expect: unknown errno name '" + std::string(name) +
+					 "'");
 		r.insert(*e);
 		pos = bar + 1;
 	}
@@ -166,16 +167,17 @@ Options parse(int argc, char **argv)
 			Cmd c{word, {}, std::exchange(pending, std::nullopt)};
 			while (static_cast<int>(c.args.size()) < spec->max_args && !a.done()) {
 				const std::string_view next = a.peek();
-				const bool is_cmd = std::any_of(std::begin(kSpecs), std::end(kSpecs),
-								[&](const Spec &s) { return next == s.name; });
+				const bool is_cmd = std::any_of(
+					std::begin(kSpecs), std::end(kSpecs),
+					[&](const Spec &s) { return next == s.name; });
 				if (next.starts_with("-") || next == ";" || next == "," ||
 				    (is_cmd && static_cast<int>(c.args.size()) >= spec->min_args))
 					break;
 				c.args.emplace_back(a.next());
 			}
 			if (static_cast<int>(c.args.size()) < spec->min_args)
-				throw UsageError("'" + word + "' needs " + std::to_string(spec->min_args) +
-						 " argument(s)");
+				throw UsageError("'" + word + "' needs " +
+						 std::to_string(spec->min_args) + " argument(s)");
 			o.cmds.push_back(std::move(c));
 		}
 	}
@@ -222,7 +224,8 @@ public:
 			std::fflush(stdout);
 			if (!o_.expect_open->contains(open.err)) {
 				std::fprintf(stderr, "lb-ioctl: open %s: expected %s, got %s\n",
-					     o_.device.c_str(), expect_text(*o_.expect_open).c_str(),
+					     o_.device.c_str(),
+					     expect_text(*o_.expect_open).c_str(),
 					     open.ok() ? "ok" : open.msg.c_str());
 				return 1;
 			}
@@ -247,7 +250,8 @@ public:
 					     c.text().c_str(), expect_text(*c.expect).c_str(),
 					     s ? "ok" : s.msg.c_str());
 			} else if (!s && o_.verbose) {
-				std::fprintf(stderr, "lb-ioctl: %s: %s\n", c.text().c_str(), s.msg.c_str());
+				std::fprintf(stderr, "lb-ioctl: %s: %s\n", c.text().c_str(),
+					     s.msg.c_str());
 			}
 		}
 		return all_met ? 0 : 1;
@@ -299,7 +303,8 @@ private:
 	{
 		const auto t = parse_buf_type(c.args.at(0));
 		if (!t)
-			throw UsageError(c.name + ": expected capture|output, got '" + c.args[0] + "'");
+			throw UsageError(c.name + ": expected capture|output, got '" + c.args[0] +
+					 "'");
 		return *t;
 	}
 
@@ -331,7 +336,8 @@ private:
 		const int e = errno;
 		munmap(map, len);
 		if (r < 0)
-			return Status::fail(e, "write of " + std::to_string(bytes) + " bytes: " + errno_text(e));
+			return Status::fail(e, "write of " + std::to_string(bytes) +
+						       " bytes: " + errno_text(e));
 		out = "ok n=" + std::to_string(r);
 		return Status::success();
 	}
@@ -347,7 +353,8 @@ private:
 		const uint32_t i = parse_num<uint32_t>(c.args[0], "index");
 		if (n == "mmap") {
 			v4l2_buffer b;
-			Status s = dev_.querybuf(V4L2_BUF_TYPE_VIDEO_CAPTURE, V4L2_MEMORY_MMAP, i, b);
+			Status s = dev_.querybuf(V4L2_BUF_TYPE_VIDEO_CAPTURE, V4L2_MEMORY_MMAP, i,
+						 b);
 			if (!s)
 				return s;
 			return Mapping::map(dev_.fd(), b.length, PROT_READ | PROT_WRITE, b.m.offset,
@@ -377,14 +384,18 @@ private:
 		if (n == "mmap" || n == "check" || n == "scribble" || n == "munmap" || n == "close")
 			return mapping_cmd(c, out);
 		if (n == "sleep-ms") {
-			stop_.sleep_until(now_ns() + parse_num<uint64_t>(c.args[0], n) * 1000000ULL);
+			stop_.sleep_until(now_ns() +
+					  parse_num<uint64_t>(c.args[0], n) * 1000000ULL);
 			return Status::success();
 		}
 		if (n == "write")
 			return write_bytes(c, out);
 		if (n == "poll") {
 			const std::string &w = c.args[0];
-			const short ev = w == "in" ? POLLIN : w == "out" ? POLLOUT : w == "pri" ? POLLPRI : 0;
+			const short ev = w == "in"    ? POLLIN
+					 : w == "out" ? POLLOUT
+					 : w == "pri" ? POLLPRI
+						      : 0;
 			if (!ev)
 				throw UsageError("poll: expected in|out|pri, got '" + w + "'");
 			const int timeout = c.args.size() > 1 ? parse_num<int>(c.args[1], n) : 2000;
@@ -395,7 +406,8 @@ private:
 			if (!w8)
 				return w8;
 			char line[48];
-			std::snprintf(line, sizeof line, "ok revents=0x%x", static_cast<unsigned>(rev));
+			std::snprintf(line, sizeof line, "ok revents=0x%x",
+				      static_cast<unsigned>(rev));
 			out = line;
 			return w8;
 		}
@@ -405,13 +417,14 @@ private:
 			if (!s)
 				return s;
 			char line[512];
-			std::snprintf(line, sizeof line,
-				      "driver=\"%.16s\" card=\"%.32s\" bus_info=\"%.32s\" version=0x%06x "
-				      "caps=0x%08x device_caps=0x%08x",
-				      reinterpret_cast<const char *>(cap.driver),
-				      reinterpret_cast<const char *>(cap.card),
-				      reinterpret_cast<const char *>(cap.bus_info), cap.version,
-				      cap.capabilities, cap.device_caps);
+			std::snprintf(
+				line, sizeof line,
+				"driver=\"%.16s\" card=\"%.32s\" bus_info=\"%.32s\" version=0x%06x "
+				"caps=0x%08x device_caps=0x%08x",
+				reinterpret_cast<const char *>(cap.driver),
+				reinterpret_cast<const char *>(cap.card),
+				reinterpret_cast<const char *>(cap.bus_info), cap.version,
+				cap.capabilities, cap.device_caps);
 			out = line;
 			if (o_.verbose)
 				out += " device_caps_names=" + caps_names(cap.device_caps);
@@ -430,7 +443,8 @@ private:
 		}
 		if (n == "g_input" || n == "g_output") {
 			int v = 0;
-			Status s = dev_.ioctl(n == "g_input" ? VIDIOC_G_INPUT : VIDIOC_G_OUTPUT, &v);
+			Status s = dev_.ioctl(n == "g_input" ? VIDIOC_G_INPUT : VIDIOC_G_OUTPUT,
+					      &v);
 			if (s)
 				out = std::to_string(v);
 			return s;
@@ -478,12 +492,14 @@ private:
 		}
 		if (n == "subscribe") {
 			const std::string &e = c.args[0];
-			const uint32_t type = e == "source_change"	 ? V4L2_EVENT_SOURCE_CHANGE
-					      : e == "eos"		 ? V4L2_EVENT_EOS
-					      : e == "ctrl"		 ? V4L2_EVENT_CTRL
-					      : e == "client_usage" ? V4L2_EVENT_PRI_CLIENT_USAGE
-								    : parse_num<uint32_t>(e, "event");
-			return dev_.subscribe_event(type, c.args.size() > 1 ? *ctrl_id(c.args[1]) : 0);
+			const uint32_t type = e == "source_change" ? V4L2_EVENT_SOURCE_CHANGE
+					      : e == "eos"         ? V4L2_EVENT_EOS
+					      : e == "ctrl"        ? V4L2_EVENT_CTRL
+					      : e == "client_usage"
+						      ? V4L2_EVENT_PRI_CLIENT_USAGE
+						      : parse_num<uint32_t>(e, "event");
+			return dev_.subscribe_event(type,
+						    c.args.size() > 1 ? *ctrl_id(c.args[1]) : 0);
 		}
 		if (n == "dqevent") {
 			const int timeout = c.args.empty() ? 2000 : parse_num<int>(c.args[0], n);
@@ -497,10 +513,11 @@ private:
 			Status s = dev_.dqevent(ev);
 			if (s) {
 				char line[128];
-				std::snprintf(line, sizeof line, "ok type=0x%x id=%u data0=%u", ev.type,
-					      ev.id, ev.u.data[0] | ev.u.data[1] << 8 |
-							     ev.u.data[2] << 16 |
-							     static_cast<uint32_t>(ev.u.data[3]) << 24);
+				std::snprintf(line, sizeof line, "ok type=0x%x id=%u data0=%u",
+					      ev.type, ev.id,
+					      ev.u.data[0] | ev.u.data[1] << 8 |
+						      ev.u.data[2] << 16 |
+						      static_cast<uint32_t>(ev.u.data[3]) << 24);
 				out = line;
 				if (ev.type == V4L2_EVENT_CTRL)
 					out += " value=" + std::to_string(ev.u.ctrl.value);
@@ -547,8 +564,8 @@ private:
 		if (n == "reqbufs") {
 			const auto mem = parse_memory(c.args[1]);
 			if (!mem)
-				throw UsageError("reqbufs: expected mmap|userptr|dmabuf, got '" + c.args[1] +
-						 "'");
+				throw UsageError("reqbufs: expected mmap|userptr|dmabuf, got '" +
+						 c.args[1] + "'");
 			uint32_t count = parse_num<uint32_t>(c.args[2], "count");
 			Status s = dev_.reqbufs(type, *mem, count);
 			if (s) {
@@ -567,8 +584,9 @@ private:
 				return s;
 			if (n == "querybuf") {
 				char line[128];
-				std::snprintf(line, sizeof line, "ok length=%u offset=%u flags=0x%08x",
-					      b.length, b.m.offset, b.flags);
+				std::snprintf(line, sizeof line,
+					      "ok length=%u offset=%u flags=0x%08x", b.length,
+					      b.m.offset, b.flags);
 				out = line;
 				return s;
 			}
@@ -580,7 +598,8 @@ private:
 				b.bytesused = b.length;
 				const uint64_t ts = now_ns();
 				b.timestamp.tv_sec = static_cast<time_t>(ts / 1000000000ULL);
-				b.timestamp.tv_usec = static_cast<suseconds_t>(ts % 1000000000ULL / 1000);
+				b.timestamp.tv_usec = static_cast<suseconds_t>(ts % 1000000000ULL /
+									       1000);
 			}
 			return dev_.qbuf(b);
 		}
@@ -590,7 +609,8 @@ private:
 			Status s = dev_.dqbuf(type, mem, b);
 			if (s.err == EAGAIN && timeout > 0) {
 				short rev = 0;
-				const short ev = type == V4L2_BUF_TYPE_VIDEO_OUTPUT ? POLLOUT : POLLIN;
+				const short ev = type == V4L2_BUF_TYPE_VIDEO_OUTPUT ? POLLOUT
+										    : POLLIN;
 				Status w = dev_.wait(ev, timeout, rev, &stop_);
 				if (w.err == ETIMEDOUT)
 					return s; // still EAGAIN
@@ -602,8 +622,8 @@ private:
 				bytesused_[b.index] = b.bytesused;
 				char line[160];
 				std::snprintf(line, sizeof line,
-					      "ok index=%u sequence=%u bytesused=%u flags=0x%08x", b.index,
-					      b.sequence, b.bytesused, b.flags);
+					      "ok index=%u sequence=%u bytesused=%u flags=0x%08x",
+					      b.index, b.sequence, b.bytesused, b.flags);
 				out = line;
 			}
 			return s;
@@ -614,7 +634,8 @@ private:
 			return dev_.streamoff(type);
 		if (n == "g_parm" || n == "s_parm") {
 			Status s = n == "g_parm" ? Status::success()
-						 : dev_.s_parm(type, 1, parse_num<uint32_t>(c.args[1], n));
+						 : dev_.s_parm(type, 1,
+							       parse_num<uint32_t>(c.args[1], n));
 			v4l2_streamparm p;
 			if (s)
 				s = dev_.g_parm(type, p);
@@ -622,7 +643,8 @@ private:
 				const v4l2_fract &f = type == V4L2_BUF_TYPE_VIDEO_OUTPUT
 							      ? p.parm.output.timeperframe
 							      : p.parm.capture.timeperframe;
-				out = std::to_string(f.numerator) + "/" + std::to_string(f.denominator);
+				out = std::to_string(f.numerator) + "/" +
+				      std::to_string(f.denominator);
 			}
 			return s;
 		}
@@ -641,24 +663,10 @@ private:
 
 int main(int argc, char **argv)
 {
-	Options opts;
-	try {
-		opts = parse(argc, argv);
-	} catch (const lb::UsageError &e) {
-		if (*e.what())
-			std::fprintf(stderr, "lb-ioctl: %s\n", e.what());
-		std::fputs(kUsage, stderr);
-		return 2;
-	}
-	lb::StopSignal stop;
-	try {
-		Runner r(opts, stop);
-		return r.run();
-	} catch (const lb::UsageError &e) {
-		std::fprintf(stderr, "lb-ioctl: %s\n", e.what());
-		return 2;
-	} catch (const std::exception &e) {
-		std::fprintf(stderr, "lb-ioctl: %s\n", e.what());
-		return 1;
-	}
+	return lb::run_main(argc, argv, "lb-ioctl", "lb-ioctl", kUsage, parse,
+			    [](const Options &o) {
+				    lb::StopSignal stop;
+				    Runner r(o, stop);
+				    return r.run();
+			    });
 }

@@ -158,7 +158,8 @@ Options parse(int argc, char **argv)
 			const auto colon = v.find(':');
 			const auto f = parse_fourcc(v.substr(0, colon));
 			if (!f)
-				throw UsageError("--expect-fmt: unknown format '" + std::string(v) + "'");
+				throw UsageError("--expect-fmt: unknown format '" + std::string(v) +
+						 "'");
 			o.expect_fourcc = *f;
 			if (colon != std::string_view::npos)
 				o.expect_size = parse_size(v.substr(colon + 1), "--expect-fmt");
@@ -355,9 +356,9 @@ private:
 			}
 			problem(tag + c.why);
 		}
-		const bool has_header = c.ok || (c.fault != Fault::TooShort &&
-						 c.fault != Fault::Magic &&
-						 c.fault != Fault::Version);
+		const bool has_header = c.ok ||
+					(c.fault != Fault::TooShort && c.fault != Fault::Magic &&
+					 c.fault != Fault::Version);
 		if (o_.allow_repeats && c.ok && seqs_.frames() > 0 && c.seq == prev_seq_ &&
 		    std::equal(data, data + bytesused, last_frame_.begin(), last_frame_.end()))
 			repeats_++; // the previous frame again, bit for bit
@@ -521,15 +522,16 @@ private:
 				v4l2_buffer qb;
 				must(dev_.querybuf(kCapture, V4L2_MEMORY_MMAP, i, qb));
 				Mapping m;
-				must(Mapping::map(dev_.fd(), b.length,
-						  PROT_READ | (o_.scribble ? PROT_WRITE : 0),
-						  qb.m.offset, m,
-						  o_.device + " buffer " + std::to_string(i) + " (twice)"));
+				must(Mapping::map(
+					dev_.fd(), b.length,
+					PROT_READ | (o_.scribble ? PROT_WRITE : 0), qb.m.offset, m,
+					o_.device + " buffer " + std::to_string(i) + " (twice)"));
 				twins_.push_back(std::move(m));
 			}
 			if (o_.mlock && ::mlock(b.data(), b.length) != 0) {
 				const int e = errno;
-				mapfail("mlock of buffer " + std::to_string(i) + ": " + errno_text(e));
+				mapfail("mlock of buffer " + std::to_string(i) + ": " +
+					errno_text(e));
 			}
 		}
 	}
@@ -561,7 +563,8 @@ private:
 			const uint64_t seq = last_seq_;
 			const Check c = verify(b.data(), vb.bytesused, fmt_.fmt.pix.pixelformat);
 			if (was_ok && (!c.ok || c.seq != seq))
-				mapfail(tag + "frame changed after madvise(MADV_DONTNEED): " + c.why);
+				mapfail(tag +
+					"frame changed after madvise(MADV_DONTNEED): " + c.why);
 		}
 		if (o_.fork_check && frames_ == 3)
 			fork_check(vb);
@@ -628,8 +631,9 @@ private:
 		const uint32_t i = *held_;
 		const Check c = verify(pool_.at(i).data(), held_bytes_, fmt_.fmt.pix.pixelformat);
 		if (!held_ok_ || !c.ok || c.seq != held_seq_)
-			mapfail("buffer " + std::to_string(i) + " held " + std::to_string(o_.hold_ms) +
-				" ms: no longer frame " + std::to_string(held_seq_) + ": " + c.why);
+			mapfail("buffer " + std::to_string(i) + " held " +
+				std::to_string(o_.hold_ms) + " ms: no longer frame " +
+				std::to_string(held_seq_) + ": " + c.why);
 		else
 			held_good_ = true;
 		held_.reset();
@@ -655,8 +659,9 @@ private:
 			if (s.err == EAGAIN) {
 				if (rev & POLLERR)
 					throw SysError(Status::fail(
-						EIO, "poll on " + o_.device +
-							     " reported POLLERR and VIDIOC_DQBUF has nothing"));
+						EIO,
+						"poll on " + o_.device +
+							" reported POLLERR and VIDIOC_DQBUF has nothing"));
 				continue;
 			}
 			if (s.err == EPIPE) {
@@ -703,11 +708,13 @@ private:
 
 	int finish()
 	{
-		const uint64_t min_frames = o_.min_frames ? *o_.min_frames : (o_.count ? o_.count : 1);
+		const uint64_t min_frames = o_.min_frames ? *o_.min_frames
+							  : (o_.count ? o_.count : 1);
 		std::vector<std::string> fails;
 		if (frames_ < min_frames)
 			fails.push_back("frames " + std::to_string(frames_) + " < " +
-					std::to_string(min_frames) + (timed_out_ ? " (timed out)" : ""));
+					std::to_string(min_frames) +
+					(timed_out_ ? " (timed out)" : ""));
 		if (torn_)
 			fails.push_back("torn/corrupt frames: " + std::to_string(torn_));
 		if (badsize_)
@@ -726,9 +733,10 @@ private:
 		if (tserr_)
 			fails.push_back("buf.timestamp not increasing: " + std::to_string(tserr_));
 		if (o_.expect_first_seq && (seqs_.empty() || seqs_.first() != *o_.expect_first_seq))
-			fails.push_back("first seq " +
-					(seqs_.empty() ? std::string("-") : std::to_string(seqs_.first())) +
-					" != expected " + std::to_string(*o_.expect_first_seq));
+			fails.push_back(
+				"first seq " +
+				(seqs_.empty() ? std::string("-") : std::to_string(seqs_.first())) +
+				" != expected " + std::to_string(*o_.expect_first_seq));
 		if (mapfails_)
 			fails.push_back("mapping checks failed: " + std::to_string(mapfails_));
 		if (o_.hold_ms && !held_good_)
@@ -752,35 +760,40 @@ private:
 			std::fprintf(o_.json ? stderr : stdout, "reader: source changed\n");
 		if (o_.json) {
 			const auto num = [](const std::string &s) { return s == "-" ? "null" : s; };
-			std::printf("{\"io\":\"%s\",\"frames\":%" PRIu64 ",\"first\":%s,\"last\":%s,"
-				    "\"gaps\":%" PRIu64 ",\"dups\":%" PRIu64 ",\"ooo\":%" PRIu64
-				    ",\"torn\":%" PRIu64 ",\"badsize\":%" PRIu64
-				    ",\"lat_p50_us\":%" PRId64 ",\"lat_p99_us\":%" PRId64
-				    ",\"seqerr\":%" PRIu64 ",\"errflag\":%" PRIu64
-				    ",\"fmt\":\"%s\",\"width\":%u,\"height\":%u,\"sizeimage\":%zu"
-				    ",\"elapsed_ms\":%" PRIu64 ",\"timed_out\":%s,\"source_changed\":%s"
-				    ",\"restreams\":%u,\"repeats\":%" PRIu64 ",\"tserr\":%" PRIu64
-				    ",\"ok\":%s}\n",
-				    io_name(o_.io), frames_, num(first).c_str(), num(last).c_str(),
-				    seqs_.gaps(), seqs_.duplicates(), seqs_.out_of_order(), torn_, badsize_,
-				    p50, p99, seqerr_, errflag_, json_escape(fmt).c_str(), pix.width,
-				    pix.height, sizeimage_, elapsed_ms, timed_out_ ? "true" : "false",
-				    source_changed_ ? "true" : "false", restreams_, repeats_, tserr_,
-				    ok ? "true" : "false");
+			std::printf(
+				"{\"io\":\"%s\",\"frames\":%" PRIu64 ",\"first\":%s,\"last\":%s,"
+				"\"gaps\":%" PRIu64 ",\"dups\":%" PRIu64 ",\"ooo\":%" PRIu64
+				",\"torn\":%" PRIu64 ",\"badsize\":%" PRIu64
+				",\"lat_p50_us\":%" PRId64 ",\"lat_p99_us\":%" PRId64
+				",\"seqerr\":%" PRIu64 ",\"errflag\":%" PRIu64
+				",\"fmt\":\"%s\",\"width\":%u,\"height\":%u,\"sizeimage\":%zu"
+				",\"elapsed_ms\":%" PRIu64 ",\"timed_out\":%s,\"source_changed\":%s"
+				",\"restreams\":%u,\"repeats\":%" PRIu64 ",\"tserr\":%" PRIu64
+				",\"ok\":%s}\n",
+				io_name(o_.io), frames_, num(first).c_str(), num(last).c_str(),
+				seqs_.gaps(), seqs_.duplicates(), seqs_.out_of_order(), torn_,
+				badsize_, p50, p99, seqerr_, errflag_, json_escape(fmt).c_str(),
+				pix.width, pix.height, sizeimage_, elapsed_ms,
+				timed_out_ ? "true" : "false", source_changed_ ? "true" : "false",
+				restreams_, repeats_, tserr_, ok ? "true" : "false");
 		} else {
-			std::printf("reader: io=%s frames=%" PRIu64 " first=%s last=%s gaps=%" PRIu64
-				    " dups=%" PRIu64 " ooo=%" PRIu64 " torn=%" PRIu64
-				    " badsize=%" PRIu64 " lat_p50_us=%" PRId64 " lat_p99_us=%" PRId64
-				    " seqerr=%" PRIu64 " errflag=%" PRIu64
-				    " fmt=%s size=%ux%u sizeimage=%zu elapsed_ms=%" PRIu64 "%s%s%s%s result=%s\n",
-				    io_name(o_.io), frames_, first.c_str(), last.c_str(), seqs_.gaps(),
-				    seqs_.duplicates(), seqs_.out_of_order(), torn_, badsize_, p50, p99,
-				    seqerr_, errflag_, fmt.c_str(), pix.width, pix.height, sizeimage_,
-				    elapsed_ms,
-				    o_.restream ? (" restreams=" + std::to_string(restreams_)).c_str() : "",
-				    o_.allow_repeats ? (" repeats=" + std::to_string(repeats_)).c_str() : "",
-				    o_.strict_ts ? (" tserr=" + std::to_string(tserr_)).c_str() : "",
-				    mapping_summary().c_str(), ok ? "ok" : "fail");
+			std::printf(
+				"reader: io=%s frames=%" PRIu64 " first=%s last=%s gaps=%" PRIu64
+				" dups=%" PRIu64 " ooo=%" PRIu64 " torn=%" PRIu64
+				" badsize=%" PRIu64 " lat_p50_us=%" PRId64 " lat_p99_us=%" PRId64
+				" seqerr=%" PRIu64 " errflag=%" PRIu64
+				" fmt=%s size=%ux%u sizeimage=%zu elapsed_ms=%" PRIu64
+				"%s%s%s%s result=%s\n",
+				io_name(o_.io), frames_, first.c_str(), last.c_str(), seqs_.gaps(),
+				seqs_.duplicates(), seqs_.out_of_order(), torn_, badsize_, p50, p99,
+				seqerr_, errflag_, fmt.c_str(), pix.width, pix.height, sizeimage_,
+				elapsed_ms,
+				o_.restream ? (" restreams=" + std::to_string(restreams_)).c_str()
+					    : "",
+				o_.allow_repeats ? (" repeats=" + std::to_string(repeats_)).c_str()
+						 : "",
+				o_.strict_ts ? (" tserr=" + std::to_string(tserr_)).c_str() : "",
+				mapping_summary().c_str(), ok ? "ok" : "fail");
 		}
 		std::fflush(stdout);
 		if (source_changed_)
@@ -843,21 +856,9 @@ private:
 
 int main(int argc, char **argv)
 {
-	Options opts;
-	try {
-		opts = parse(argc, argv);
-	} catch (const lb::UsageError &e) {
-		if (*e.what())
-			std::fprintf(stderr, "lb-reader: %s\n", e.what());
-		std::fputs(kUsage, stderr);
-		return 2;
-	}
-	lb::StopSignal stop;
-	try {
-		Reader r(opts, stop);
+	return lb::run_main(argc, argv, "lb-reader", "reader", kUsage, parse, [](const Options &o) {
+		lb::StopSignal stop;
+		Reader r(o, stop);
 		return r.run();
-	} catch (const std::exception &e) {
-		std::fprintf(stderr, "reader: %s\n", e.what());
-		return 1;
-	}
+	});
 }

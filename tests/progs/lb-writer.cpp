@@ -137,13 +137,16 @@ public:
 		if (!o_.quiet) {
 			std::string range = frames_ ? "first=" + std::to_string(o_.start_seq) +
 							      " last=" +
-							      std::to_string(o_.start_seq + frames_ - 1)
+							      std::to_string(o_.start_seq +
+									     frames_ - 1)
 						    : "first=- last=-";
-			std::printf("writer: frames=%" PRIu64 " io=%s fmt=%s size=%ux%u sizeimage=%zu "
-				    "%s fps=%u elapsed_ms=%" PRIu64 "%s\n",
-				    frames_, io_name(o_.io), format_name(fmt_.fmt.pix.pixelformat).c_str(),
-				    fmt_.fmt.pix.width, fmt_.fmt.pix.height, sizeimage_, range.c_str(),
-				    o_.fps, elapsed_ms, stopped_ ? " stopped=signal" : "");
+			std::printf(
+				"writer: frames=%" PRIu64 " io=%s fmt=%s size=%ux%u sizeimage=%zu "
+				"%s fps=%u elapsed_ms=%" PRIu64 "%s\n",
+				frames_, io_name(o_.io),
+				format_name(fmt_.fmt.pix.pixelformat).c_str(), fmt_.fmt.pix.width,
+				fmt_.fmt.pix.height, sizeimage_, range.c_str(), o_.fps, elapsed_ms,
+				stopped_ ? " stopped=signal" : "");
 			std::fflush(stdout);
 		}
 		return 0;
@@ -167,20 +170,21 @@ private:
 						fourcc_str(pix.pixelformat)));
 		if (pix.width != o_.size.width || pix.height != o_.size.height)
 			note("driver adjusted " + std::to_string(o_.size.width) + "x" +
-			     std::to_string(o_.size.height) + " to " + std::to_string(pix.width) + "x" +
-			     std::to_string(pix.height));
+			     std::to_string(o_.size.height) + " to " + std::to_string(pix.width) +
+			     "x" + std::to_string(pix.height));
 		sizeimage_ = pix.sizeimage;
 		if (sizeimage_ < kHeaderSize)
-			throw SysError(Status::fail(EINVAL, "VIDIOC_S_FMT on " + o_.device +
-								    ": sizeimage " +
-								    std::to_string(sizeimage_) +
-								    " is too small for a frame header"));
+			throw SysError(Status::fail(
+				EINVAL, "VIDIOC_S_FMT on " + o_.device + ": sizeimage " +
+						std::to_string(sizeimage_) +
+						" is too small for a frame header"));
 		if (const size_t want = frame_size(pix.pixelformat, pix.width, pix.height);
 		    want && sizeimage_ < want)
 			throw SysError(Status::fail(
 				EINVAL, "VIDIOC_S_FMT on " + o_.device + ": sizeimage " +
-						std::to_string(sizeimage_) + " < " + std::to_string(want) +
-						" needed for " + describe(pix)));
+						std::to_string(sizeimage_) + " < " +
+						std::to_string(want) + " needed for " +
+						describe(pix)));
 		if (o_.fps > 0)
 			must(dev_.s_parm(kOutput, 1, o_.fps));
 	}
@@ -219,23 +223,28 @@ private:
 				if (n >= 0)
 					throw SysError(Status::fail(
 						EIO, "write on " + o_.device + ": short write of " +
-							     std::to_string(n) + " of " + std::to_string(len) +
-							     " bytes (frame seq " + std::to_string(seq) + ")"));
+							     std::to_string(n) + " of " +
+							     std::to_string(len) +
+							     " bytes (frame seq " +
+							     std::to_string(seq) + ")"));
 				const int e = errno;
 				if (e == EINTR)
 					continue;
 				if (e != EAGAIN)
-					throw SysError(Status::fail(e, "write on " + o_.device + ": " +
-									       errno_text(e)));
+					throw SysError(Status::fail(
+						e, "write on " + o_.device + ": " + errno_text(e)));
 				short rev = 0;
-				Status s = dev_.wait(POLLOUT, static_cast<int>(o_.timeout_ms), rev, &stop_);
+				Status s = dev_.wait(POLLOUT, static_cast<int>(o_.timeout_ms), rev,
+						     &stop_);
 				if (s.err == EINTR) {
 					stopped_ = true;
 					return;
 				}
 				if (s.err == ETIMEDOUT)
-					s.msg = "write on " + o_.device + ": device took no frame for " +
-						std::to_string(o_.timeout_ms) + " ms (" + s.msg + ")";
+					s.msg = "write on " + o_.device +
+						": device took no frame for " +
+						std::to_string(o_.timeout_ms) + " ms (" + s.msg +
+						")";
 				must(s);
 			}
 			frames_++;
@@ -267,7 +276,8 @@ private:
 				return false;
 			}
 			if (w.err == ETIMEDOUT)
-				w.msg = "VIDIOC_DQBUF on " + o_.device + ": no OUTPUT buffer came back in " +
+				w.msg = "VIDIOC_DQBUF on " + o_.device +
+					": no OUTPUT buffer came back in " +
 					std::to_string(o_.timeout_ms) + " ms";
 			must(w);
 			if ((rev & POLLERR) && !(rev & POLLOUT)) {
@@ -280,8 +290,9 @@ private:
 				}
 				if (d.err != EAGAIN)
 					must(d);
-				throw SysError(Status::fail(EIO, "poll on " + o_.device +
-									 " reported POLLERR (OUTPUT queue)"));
+				throw SysError(Status::fail(
+					EIO, "poll on " + o_.device +
+						     " reported POLLERR (OUTPUT queue)"));
 			}
 		}
 	}
@@ -361,24 +372,9 @@ private:
 
 int main(int argc, char **argv)
 {
-	Options opts;
-	try {
-		opts = parse(argc, argv);
-	} catch (const lb::UsageError &e) {
-		if (*e.what())
-			std::fprintf(stderr, "lb-writer: %s\n", e.what());
-		std::fputs(kUsage, stderr);
-		return 2;
-	}
-	lb::StopSignal stop;
-	try {
-		Writer w(opts, stop);
+	return lb::run_main(argc, argv, "lb-writer", "writer", kUsage, parse, [](const Options &o) {
+		lb::StopSignal stop;
+		Writer w(o, stop);
 		return w.run();
-	} catch (const lb::SysError &e) {
-		std::fprintf(stderr, "writer: %s\n", e.what());
-		return 1;
-	} catch (const std::exception &e) {
-		std::fprintf(stderr, "writer: %s\n", e.what());
-		return 1;
-	}
+	});
 }

@@ -33,7 +33,9 @@
 #include <utility>
 #include <vector>
 
+#include "errors.h" // utils/: errno names
 #include "frame.h"
+#include "sys.h" // utils/: Fd
 
 namespace lb {
 
@@ -60,63 +62,9 @@ static_assert(fourcc::SRGGB8 == V4L2_PIX_FMT_SRGGB8);
 
 // ------------------------------------------------------------- errno ----
 
-// "EBUSY" for EBUSY; "E<number>" for numbers not in the table.
-inline std::string errno_name(int e)
-{
-	struct Entry {
-		int no;
-		const char *name;
-	};
-	static constexpr Entry table[] = {
-		{0, "ok"},
-		{EPERM, "EPERM"},	{ENOENT, "ENOENT"},	{ESRCH, "ESRCH"},
-		{EINTR, "EINTR"},	{EIO, "EIO"},		{ENXIO, "ENXIO"},
-		{E2BIG, "E2BIG"},	{EBADF, "EBADF"},	{EAGAIN, "EAGAIN"},
-		{ENOMEM, "ENOMEM"},	{EACCES, "EACCES"},	{EFAULT, "EFAULT"},
-		{EBUSY, "EBUSY"},	{EEXIST, "EEXIST"},	{EXDEV, "EXDEV"},
-		{ENODEV, "ENODEV"},	{ENOTDIR, "ENOTDIR"},	{EISDIR, "EISDIR"},
-		{EINVAL, "EINVAL"},	{ENFILE, "ENFILE"},	{EMFILE, "EMFILE"},
-		{ENOTTY, "ENOTTY"},	{EFBIG, "EFBIG"},	{ENOSPC, "ENOSPC"},
-		{ESPIPE, "ESPIPE"},	{EROFS, "EROFS"},	{EPIPE, "EPIPE"},
-		{EDOM, "EDOM"},		{ERANGE, "ERANGE"},	{EDEADLK, "EDEADLK"},
-		{ENOSYS, "ENOSYS"},	{ENODATA, "ENODATA"},	{ETIME, "ETIME"},
-		{ENOLINK, "ENOLINK"},	{EPROTO, "EPROTO"},	{EOVERFLOW, "EOVERFLOW"},
-		{EBADFD, "EBADFD"},	{EMSGSIZE, "EMSGSIZE"}, {ENOBUFS, "ENOBUFS"},
-		{EBADMSG, "EBADMSG"},
-		{EOPNOTSUPP, "EOPNOTSUPP"},			{ESHUTDOWN, "ESHUTDOWN"},
-		{ETIMEDOUT, "ETIMEDOUT"},			{EALREADY, "EALREADY"},
-		{EINPROGRESS, "EINPROGRESS"},			{ECANCELED, "ECANCELED"},
-		{ENOTCONN, "ENOTCONN"},	{EL2HLT, "EL2HLT"},
-		// Kernel-internal codes that must never reach userspace; named so a
-		// leak is recognisable.
-		{512, "ERESTARTSYS"},	{515, "ENOIOCTLCMD"},	{524, "ENOTSUPP"},
-	};
-	for (const auto &e2 : table)
-		if (e2.no == e)
-			return e2.name;
-	return "E" + std::to_string(e);
-}
-
-// Inverse of errno_name ("ok" -> 0, "EWOULDBLOCK" -> EAGAIN, "22" -> 22).
-inline std::optional<int> errno_from_name(std::string_view s)
-{
-	if (s == "ok" || s == "OK" || s == "0")
-		return 0;
-	if (s == "EWOULDBLOCK")
-		return EAGAIN;
-	if (s == "ENOTSUP")
-		return EOPNOTSUPP;
-	for (int e = 1; e < 600; e++)
-		if (errno_name(e) == s)
-			return e;
-	int v = 0;
-	for (char c : s) {
-		if (c < '0' || c > '9' || v > 100000)
-			return std::nullopt;
-		v = v * 10 + (c - '0');
-	}
-	return v;
-}
+// errno_name, errno_from_name: shared with v4l2loopback-ctl (utils/errors.h).
+using v4l2lb::errno_from_name;
+using v4l2lb::errno_name;
 
 // "Invalid argument (EINVAL)"
 inline std::string errno_text(int e)
@@ -132,7 +80,11 @@ inline const char *ioctl_name(unsigned long req)
 		unsigned long req;
 		const char *name;
 	};
-#define LB_IOCTL_ENTRY(x) Entry{static_cast<unsigned long>(x), #x}
+#define LB_IOCTL_ENTRY(x)                                                                          \
+	Entry                                                                                      \
+	{                                                                                          \
+		static_cast<unsigned long>(x), #x                                                  \
+	}
 	static constexpr Entry table[] = {
 		LB_IOCTL_ENTRY(VIDIOC_QUERYCAP),
 		LB_IOCTL_ENTRY(VIDIOC_ENUM_FMT),
@@ -214,40 +166,13 @@ inline uint64_t now_ns(clockid_t clk = CLOCK_MONOTONIC)
 {
 	timespec ts{};
 	clock_gettime(clk, &ts);
-	return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL +
-	       static_cast<uint64_t>(ts.tv_nsec);
+	return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 // ---------------------------------------------------------------- RAII ---
 
-class Fd {
-public:
-	Fd() = default;
-	explicit Fd(int fd) : fd_(fd) {}
-	Fd(const Fd &) = delete;
-	Fd &operator=(const Fd &) = delete;
-	Fd(Fd &&o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-	Fd &operator=(Fd &&o) noexcept
-	{
-		if (this != &o)
-			reset(std::exchange(o.fd_, -1));
-		return *this;
-	}
-	~Fd() { reset(); }
-
-	int get() const { return fd_; }
-	explicit operator bool() const { return fd_ >= 0; }
-	int release() { return std::exchange(fd_, -1); }
-	void reset(int fd = -1)
-	{
-		if (fd_ >= 0)
-			::close(fd_);
-		fd_ = fd;
-	}
-
-private:
-	int fd_ = -1;
-};
+// The move-only fd of v4l2loopback-ctl (utils/sys.h): Fd(int) closes with close(2).
+using Fd = v4l2lb::Fd;
 
 // An mmap()ed region (a V4L2 buffer, a dma-buf, or anonymous memory).
 class Mapping {
@@ -279,7 +204,8 @@ public:
 		if (p == MAP_FAILED) {
 			const int e = errno;
 			return Status::fail(e, "mmap of " + what + " (" + std::to_string(len) +
-						       " bytes at offset " + std::to_string(offset) +
+						       " bytes at offset " +
+						       std::to_string(offset) +
 						       "): " + errno_text(e));
 		}
 		out = Mapping();
@@ -363,7 +289,8 @@ public:
 				return true;
 			const uint64_t left_ms = (deadline - now + 999999) / 1000000;
 			pollfd p{fd(), POLLIN, 0};
-			::poll(&p, fd() >= 0 ? 1 : 0, static_cast<int>(std::min<uint64_t>(left_ms, 1000)));
+			::poll(&p, fd() >= 0 ? 1 : 0,
+			       static_cast<int>(std::min<uint64_t>(left_ms, 1000)));
 		}
 		return false;
 	}
@@ -381,11 +308,16 @@ private:
 inline const char *buf_type_name(uint32_t type)
 {
 	switch (type) {
-	case V4L2_BUF_TYPE_VIDEO_CAPTURE: return "capture";
-	case V4L2_BUF_TYPE_VIDEO_OUTPUT: return "output";
-	case V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE: return "capture-mplane";
-	case V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE: return "output-mplane";
-	default: return "type?";
+	case V4L2_BUF_TYPE_VIDEO_CAPTURE:
+		return "capture";
+	case V4L2_BUF_TYPE_VIDEO_OUTPUT:
+		return "output";
+	case V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE:
+		return "capture-mplane";
+	case V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE:
+		return "output-mplane";
+	default:
+		return "type?";
 	}
 }
 
@@ -401,11 +333,16 @@ inline std::optional<uint32_t> parse_buf_type(std::string_view s)
 inline const char *memory_name(uint32_t mem)
 {
 	switch (mem) {
-	case V4L2_MEMORY_MMAP: return "mmap";
-	case V4L2_MEMORY_USERPTR: return "userptr";
-	case V4L2_MEMORY_DMABUF: return "dmabuf";
-	case V4L2_MEMORY_OVERLAY: return "overlay";
-	default: return "memory?";
+	case V4L2_MEMORY_MMAP:
+		return "mmap";
+	case V4L2_MEMORY_USERPTR:
+		return "userptr";
+	case V4L2_MEMORY_DMABUF:
+		return "dmabuf";
+	case V4L2_MEMORY_OVERLAY:
+		return "overlay";
+	default:
+		return "memory?";
 	}
 }
 
@@ -426,11 +363,16 @@ enum class Io { Read, Write, Mmap, Userptr, Dmabuf };
 inline const char *io_name(Io io)
 {
 	switch (io) {
-	case Io::Read: return "read";
-	case Io::Write: return "write";
-	case Io::Mmap: return "mmap";
-	case Io::Userptr: return "userptr";
-	case Io::Dmabuf: return "dmabuf";
+	case Io::Read:
+		return "read";
+	case Io::Write:
+		return "write";
+	case Io::Mmap:
+		return "mmap";
+	case Io::Userptr:
+		return "userptr";
+	case Io::Dmabuf:
+		return "dmabuf";
 	}
 	return "?";
 }
@@ -446,9 +388,12 @@ inline std::optional<Io> parse_io(std::string_view s)
 inline uint32_t io_memory(Io io)
 {
 	switch (io) {
-	case Io::Userptr: return V4L2_MEMORY_USERPTR;
-	case Io::Dmabuf: return V4L2_MEMORY_DMABUF;
-	default: return V4L2_MEMORY_MMAP;
+	case Io::Userptr:
+		return V4L2_MEMORY_USERPTR;
+	case Io::Dmabuf:
+		return V4L2_MEMORY_DMABUF;
+	default:
+		return V4L2_MEMORY_MMAP;
 	}
 }
 
@@ -619,19 +564,23 @@ public:
 	// poll() for `events` with a timeout (< 0: forever). err is 0 when the
 	// device is ready (revents set), ETIMEDOUT on timeout, EINTR when `stop`
 	// got a stop signal.
-	Status wait(short events, int timeout_ms, short &revents, const StopSignal *stop = nullptr) const
+	Status wait(short events, int timeout_ms, short &revents,
+		    const StopSignal *stop = nullptr) const
 	{
 		revents = 0;
-		const uint64_t deadline =
-			timeout_ms < 0 ? UINT64_MAX : now_ns() + uint64_t(timeout_ms) * 1000000ULL;
+		const uint64_t deadline = timeout_ms < 0
+						  ? UINT64_MAX
+						  : now_ns() + uint64_t(timeout_ms) * 1000000ULL;
 		for (;;) {
 			std::array<pollfd, 2> p{pollfd{fd_.get(), events, 0},
 						pollfd{stop ? stop->fd() : -1, POLLIN, 0}};
 			int left = -1;
 			if (deadline != UINT64_MAX) {
 				const uint64_t now = now_ns();
-				left = now >= deadline ? 0
-						       : static_cast<int>((deadline - now + 999999) / 1000000);
+				left = now >= deadline
+					       ? 0
+					       : static_cast<int>((deadline - now + 999999) /
+								  1000000);
 			}
 			const int r = ::poll(p.data(), stop && stop->fd() >= 0 ? 2 : 1, left);
 			if (r < 0) {
@@ -693,7 +642,6 @@ public:
 		uint8_t *data() const { return map.data(); }
 	};
 
-	// cap_writable: capture MMAP buffers mapped PROT_READ|PROT_WRITE too.
 	Status setup(const Device &dev, uint32_t type, Io io, uint32_t count, size_t sizeimage,
 		     const Device *exporter = nullptr, bool cap_writable = false)
 	{
@@ -719,13 +667,14 @@ public:
 					return s;
 				if (b.length < sizeimage)
 					return Status::fail(
-						EINVAL, "VIDIOC_QUERYBUF on " + dev.path() + ": buffer " +
-								std::to_string(i) + " length " +
-								std::to_string(b.length) + " < sizeimage " +
-								std::to_string(sizeimage));
-				if (Status s = Mapping::map(dev.fd(), b.length, prot, b.m.offset,
-							    bufs_[i].map,
-							    dev.path() + " buffer " + std::to_string(i));
+						EINVAL,
+						"VIDIOC_QUERYBUF on " + dev.path() + ": buffer " +
+							std::to_string(i) + " length " +
+							std::to_string(b.length) + " < sizeimage " +
+							std::to_string(sizeimage));
+				if (Status s = Mapping::map(
+					    dev.fd(), b.length, prot, b.m.offset, bufs_[i].map,
+					    dev.path() + " buffer " + std::to_string(i));
 				    !s)
 					return s;
 				bufs_[i].length = b.length;
@@ -756,7 +705,8 @@ public:
 			bufs_.resize(n);
 			for (uint32_t i = 0; i < n; i++) {
 				Buffer &b = bufs_[i];
-				if (Status s = exporter->expbuf(V4L2_BUF_TYPE_VIDEO_CAPTURE, i, b.dmabuf);
+				if (Status s = exporter->expbuf(V4L2_BUF_TYPE_VIDEO_CAPTURE, i,
+								b.dmabuf);
 				    !s)
 					return s;
 				const off_t size = ::lseek(b.dmabuf.get(), 0, SEEK_END);
@@ -764,8 +714,9 @@ public:
 					b.length = static_cast<size_t>(size);
 				} else {
 					v4l2_buffer qb;
-					if (Status s = exporter->querybuf(V4L2_BUF_TYPE_VIDEO_CAPTURE,
-									  V4L2_MEMORY_MMAP, i, qb);
+					if (Status s = exporter->querybuf(
+						    V4L2_BUF_TYPE_VIDEO_CAPTURE, V4L2_MEMORY_MMAP,
+						    i, qb);
 					    !s)
 						return s;
 					b.length = qb.length;
@@ -773,20 +724,20 @@ public:
 				const std::string what = "dma-buf " + std::to_string(i) + " of " +
 							 exporter->path();
 				if (b.length < sizeimage)
-					return Status::fail(EINVAL, what + " is " +
-									    std::to_string(b.length) +
-									    " bytes, need sizeimage " +
-									    std::to_string(sizeimage));
-				if (Status s = Mapping::map(b.dmabuf.get(), b.length, prot, 0, b.map,
-							    what);
+					return Status::fail(
+						EINVAL, what + " is " + std::to_string(b.length) +
+								" bytes, need sizeimage " +
+								std::to_string(sizeimage));
+				if (Status s = Mapping::map(b.dmabuf.get(), b.length, prot, 0,
+							    b.map, what);
 				    !s)
 					return s;
 			}
 			break;
 		}
 		default:
-			return Status::fail(EINVAL, std::string("no buffer pool for io ") +
-							    io_name(io));
+			return Status::fail(EINVAL,
+					    std::string("no buffer pool for io ") + io_name(io));
 		}
 		return Status::success();
 	}
@@ -826,7 +777,8 @@ public:
 		if (type_ == V4L2_BUF_TYPE_VIDEO_OUTPUT) {
 			vb.bytesused = static_cast<uint32_t>(bytesused);
 			vb.timestamp.tv_sec = static_cast<time_t>(ts_ns / 1000000000ULL);
-			vb.timestamp.tv_usec = static_cast<suseconds_t>(ts_ns % 1000000000ULL / 1000);
+			vb.timestamp.tv_usec = static_cast<suseconds_t>(ts_ns % 1000000000ULL /
+									1000);
 		}
 		if (io_ == Io::Userptr) {
 			vb.m.userptr = reinterpret_cast<unsigned long>(b.data());

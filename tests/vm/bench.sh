@@ -111,6 +111,7 @@ synth_row() { # ID DRIVER FMT SIZE FPS N WIO RIO STATUS PROBLEM
 		"$1" "$2" "$3" "$w" "$h" "$5" "$6" "$7" "$8" "$9" "$p"
 }
 
+# shellcheck disable=SC2054 # the commas are part of the module parameter
 OURS_PARAMS=(devices=2 video_nr=30,31)
 OLD_PARAMS=(devices=1 video_nr=30 exclusive_caps=0 max_openers=64 max_buffers=8)
 
@@ -124,12 +125,13 @@ load_deps() {
 	# shellcheck disable=SC2086
 	modprobe -a videobuf2-vmalloc $deps >>"$LOG" 2>&1
 }
+# shellcheck disable=SC2317 # called through a variable
 load_ours() { insmod "$LB_KO" "${OURS_PARAMS[@]}" >>"$LOG" 2>&1; }
 load_old() { insmod "$OLD_KO" "${OLD_PARAMS[@]}" >>"$LOG" 2>&1; }
 
 wait_node() {
-	local i
-	for i in $(seq 100); do
+	local _
+	for _ in $(seq 100); do
 		[ -e /dev/video30 ] && return 0
 		sleep 0.05
 	done

@@ -7,7 +7,9 @@
 CTL=$LB_BUILD/v4l2loopback-ctl
 P="v4l2loopback-ctl"
 W=$(mktemp -d /tmp/ctl.XXXXXX)
+# shellcheck disable=SC2034 # used by the cases that source this file
 NOT_OURS="not a v4l2loopback device: see v4l2loopback-ctl list"
+# shellcheck disable=SC2034 # used by the cases that source this file
 DENIED="$P: /dev/v4l2loopback: open: permission denied: run as root or add yourself to group video"
 
 if [ ! -x "$CTL" ]; then
@@ -47,8 +49,11 @@ ctl_as() {
 	else
 		fail "$name" "${who[*]:+as ${who[*]}: }$P $*: $(IFS=';'; echo "${errs[*]}")"
 	fi
+	# shellcheck disable=SC2034 # results for the calling case
 	CTL_OUT=$out
+	# shellcheck disable=SC2034 # results for the calling case
 	CTL_ERR=$err
+	# shellcheck disable=SC2034 # results for the calling case
 	CTL_RC=$rc
 	return 0
 }
@@ -96,7 +101,7 @@ nodes_same() {
 	if [ "$now" = "$2" ]; then
 		pass "$1"
 	else
-		fail "$1" "video nodes changed: before [$(echo $2)] after [$(echo $now)]"
+		fail "$1" "video nodes changed: before [$(lb_words "$2")] after [$(lb_words "$now")]"
 	fi
 }
 

@@ -84,6 +84,7 @@ ffmpeg -nostdin -hide_banner -loglevel error -f v4l2 -i "$cam" -codec copy \
 	-f v4l2 /dev/video30 &
 mirror=$!
 # the node announces CAPTURE once the writer has delivered a frame
+# shellcheck disable=SC2016 # the script is expanded by the bash -c that runs it
 wait_for '[ "$(cat /sys/class/video4linux/video30/state)" = capture ]' 60 ||
 	die "the mirror delivered no frame within 60 s"
 echo "state: $(cat /sys/class/video4linux/video30/state)"

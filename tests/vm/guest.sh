@@ -109,6 +109,7 @@ matches() {
 	# shellcheck disable=SC2053
 	[[ $1 == $only ]] && return 0
 	local rc=0
+	# shellcheck disable=SC2319 # $? of the [[ ]] is meant: 1 no match, 2 a bad regex
 	[[ $1 =~ $only ]] || rc=$?
 	[ $rc -eq 0 ]
 }
@@ -128,6 +129,7 @@ run_script() {
 	start=$SECONDS
 	(
 		cd /tmp
+		# shellcheck disable=SC2030 # each case runs in its own subshell on purpose
 		export LB_CASE=$name LB_RESULTS=$res
 		exec timeout -k 15 "$t" bash "$file"
 	) >"$log" 2>&1 </dev/null || rc=$?
@@ -228,6 +230,7 @@ deb)
 	run_script deb "$LB_ROOT/tests/vm/deb.sh"
 	;;
 shell)
+	# shellcheck disable=SC2031 # the shell gets its own LB_CASE
 	export LB_CASE=shell
 	if [ -f "$LB_KO" ]; then
 		# shellcheck disable=SC2086

@@ -266,7 +266,7 @@ expect_fail_load() {
 	fi
 	after=$(video_nodes)
 	if [ "$before" != "$after" ]; then
-		errs+=("video nodes changed: before [$(echo $before)] after [$(echo $after)]")
+		errs+=("video nodes changed: before [$(lb_words "$before")] after [$(lb_words "$after")]")
 	fi
 	if lb_loaded; then
 		errs+=("/sys/module/$LB_MODNAME exists after the failed load")
@@ -330,6 +330,33 @@ lb_settle_slab() {
 # streams that must last long enough (frame counts).
 lb_scaled() {
 	echo $(($1 * ${LB_TEST_TIMEOUT_SCALE:-1}))
+}
+
+# ioctl DEV CMD...: lb-ioctl's output, one line per command; its errors go to
+# $LB_OUT/$LB_CASE-ioctl.err (the case's log directory).
+ioctl() {
+	local dev=$1
+	shift
+	"$LB_BUILD/tests/lb-ioctl" -d "$dev" "$@" 2>>"$LB_OUT/$LB_CASE-ioctl.err"
+}
+
+# lb_words TEXT...: the words of TEXT on one line, one blank between them (for
+# messages that quote a command's multi-line output).
+lb_words() {
+	local -a w
+	read -r -d '' -a w <<<"$*" || true
+	echo "${w[*]}"
+}
+
+# lb_sleep SECONDS: sleep SECONDS (a decimal) times the lane's time scale, for a
+# case's settle waits (poll with wait_for where there is something to poll).
+lb_sleep() {
+	local k=${LB_TEST_TIMEOUT_SCALE:-1}
+	if [ "$k" = 1 ]; then
+		sleep "$1"
+	else
+		sleep "$(awk -v s="$1" -v k="$k" 'BEGIN { print s * k }')"
+	fi
 }
 
 # kv LINE KEY: the value of KEY=VALUE in LINE (e.g. lb-reader's summary line)

@@ -331,6 +331,7 @@ kvm_works() {
 esc() { printf '%s' "${1//,/,,}"; } # commas in qemu option values are doubled
 
 cmdline="console=ttyS0 panic=-1 log_buf_len=8M ${append}"
+# shellcheck disable=SC2054 # commas separate qemu sub-options
 qemu=(qemu-system-x86_64 -m 2048 -smp 2 -nographic -no-reboot -nic none
 	-kernel "$KIMG" -initrd "$INITRD" -append "$cmdline"
 	-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
@@ -349,6 +350,7 @@ LOG=$OUT/console.log
 
 if [ "$mode" = shell ]; then
 	echo "vm: booting $kernel ($accel) with a shell; Ctrl-A x quits qemu, 'exit' powers off" >&2
+	# shellcheck disable=SC2054 # commas separate qemu sub-options
 	qemu+=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$(esc "$LOG")"
 		-serial chardev:con -mon chardev=con,mode=readline)
 	rc=0
@@ -357,6 +359,7 @@ if [ "$mode" = shell ]; then
 fi
 
 qemu+=(-serial "file:$LOG" -monitor none)
+# shellcheck disable=SC2016 # the quotes are in the message
 echo "vm: booting $kernel ($accel, timeout ${timeout_s}s), mode $mode${only:+, only '$only'}" >&2
 start=$SECONDS
 : >"$LOG"

@@ -57,7 +57,7 @@ if out=$(lb_load devices=3 video_nr=30,31,32 card_label=a,b,c 2>&1); then
 	if [ -z "$missing" ]; then
 		pass nodes-30-31-32
 	else
-		fail nodes-30-31-32 "missing:$missing (present: $(echo $(video_nodes)))"
+		fail nodes-30-31-32 "missing:$missing (present: $(lb_words "$(video_nodes)"))"
 	fi
 	expect_eq card-label-a a "$(v4l2_info /dev/video30 'Card type')" "Card type of /dev/video30"
 	expect_eq card-label-b b "$(v4l2_info /dev/video31 'Card type')" "Card type of /dev/video31"
@@ -80,7 +80,7 @@ mark=$(kmsg_mark)
 if out=$(lb_load 2>&1); then
 	added=$(nodes_added "$before")
 	count=$(printf '%s' "$added" | grep -c . || true)
-	expect_eq default-one-node 1 "$count" "number of new video nodes after a default load ($(echo $added))"
+	expect_eq default-one-node 1 "$count" "number of new video nodes after a default load ($(lb_words "$added"))"
 	dev=$(printf '%s\n' "$added" | head -n 1)
 	if [ -n "$dev" ]; then
 		expect_eq default-label "Dummy video device (0x0000)" "$(v4l2_info "$dev" 'Card type')" "Card type of $dev"
@@ -110,7 +110,7 @@ if modprobe vivid && wait_for 20 test -e /dev/video0; then
 		if [ "$count" = 1 ] && [ "$(v4l2_info "$dev" 'Driver name')" = "v4l2 loopback" ]; then
 			pass video-nr-auto
 		else
-			fail video-nr-auto "expected one new node of 'v4l2 loopback' beside vivid's [$(echo $before)], got [$(echo $added)] (driver '$(v4l2_info "${dev:-/dev/null}" 'Driver name')')"
+			fail video-nr-auto "expected one new node of 'v4l2 loopback' beside vivid's [$(lb_words "$before")], got [$(lb_words "$added")] (driver '$(v4l2_info "${dev:-/dev/null}" 'Driver name')')"
 		fi
 		check video-nr-auto-unload lb_unload
 	else

@@ -13,7 +13,7 @@ SYS=/sys/class/video4linux/video30
 # wait_readers N: until N handles hold capture buffers on video30
 wait_readers() {
 	local i
-	for i in $(seq 200); do
+	for i in $(seq "$(lb_scaled 200)"); do
 		[ "$(cat $SYS/readers)" -ge "$1" ] && return 0
 		sleep 0.1
 	done
@@ -89,7 +89,7 @@ for rio in mmap read; do
 		>"$LB_OUT/$LB_CASE-4k-$rio.log" 2>&1 &
 	pids+=($!) names+=("$rio")
 done
-sleep 0.5
+lb_sleep 0.5
 check writer-4k "$T/lb-writer" -d /dev/video30 --size 3840x2160 --count 30 \
 	--fps 5 --io mmap --timeout-ms 60000
 collect 4k

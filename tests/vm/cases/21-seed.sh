@@ -33,7 +33,7 @@ if ! modprobe vivid n_devs=1 node_types=0x1; then
 	exit 0
 fi
 cam=
-for _ in $(seq 50); do
+for _ in $(seq "$(lb_scaled 50)"); do
 	for d in /sys/class/video4linux/video*; do
 		if grep -q '^vivid' "$d/name" 2>/dev/null; then
 			cam=/dev/$(basename "$d")
@@ -97,8 +97,8 @@ gst-inspect-1.0 v4l2src >/dev/null 2>&1 || log "gst-inspect-1.0 v4l2src failed"
 sampler=$!
 
 start=$SECONDS
-timeout 300 ffmpeg -nostdin -hide_banner -loglevel warning -f v4l2 -i /dev/video30 \
-	-frames:v $N -c:v libx264 -preset ultrafast -pix_fmt yuv420p -y "$O/rec.mp4" \
+timeout "$(lb_scaled 300)" ffmpeg -nostdin -hide_banner -loglevel warning -f v4l2 -i /dev/video30 \
+	-frames:v "$N" -c:v libx264 -preset ultrafast -pix_fmt yuv420p -y "$O/rec.mp4" \
 	>"$O/ffmpeg.log" 2>&1 &
 p_ff=$!
 # the raw readers write into fifos: only the byte count is kept
@@ -108,13 +108,13 @@ for r in "${raws[@]}"; do
 	wc -c <"$RAW/$r.raw" >"$O/$r.bytes" &
 	p_wc+=($!)
 done
-timeout 300 gst-launch-1.0 -q v4l2src device=/dev/video30 num-buffers=$N ! \
+timeout "$(lb_scaled 300)" gst-launch-1.0 -q v4l2src device=/dev/video30 num-buffers="$N" ! \
 	filesink location="$RAW/gst.raw" >"$O/gst.log" 2>&1 &
 p_gst=$!
-timeout 300 v4l2-ctl -d /dev/video30 --stream-mmap --stream-count=$N \
+timeout "$(lb_scaled 300)" v4l2-ctl -d /dev/video30 --stream-mmap --stream-count="$N" \
 	--stream-to="$RAW/v4l2ctl.raw" >"$O/v4l2ctl.log" 2>&1 &
 p_ctl=$!
-"$T/lb-reader" -d /dev/video30 --io mmap --no-verify --allow-gaps --count $N \
+"$T/lb-reader" -d /dev/video30 --io mmap --no-verify --allow-gaps --count "$N" \
 	--timeout-ms 30000 >"$O/lb-reader.log" 2>&1 &
 p_lb=$!
 
@@ -159,7 +159,7 @@ ok mp4-frames $? "the MP4 decodes to '$frames' frames, expected $N +- 2"
 # leaves wc waiting: an empty open ends it.
 for i in "${!raws[@]}"; do
 	r=${raws[$i]}
-	kill -0 "${p_wc[$i]}" 2>/dev/null && timeout 2 bash -c ": >'$RAW/$r.raw'"
+	kill -0 "${p_wc[$i]}" 2>/dev/null && timeout "$(lb_scaled 2)" bash -c ": >'$RAW/$r.raw'"
 	wait "${p_wc[$i]}"
 done
 for r in "${raws[@]}"; do

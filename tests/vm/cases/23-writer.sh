@@ -113,7 +113,7 @@ kill -9 $w
 wait $w 2>/dev/null
 K=$(($(written) - base))
 log "first writer killed after $K frames"
-sleep 2
+lb_sleep 2
 alive=0
 for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
 expect_eq readers-survive-kill 3 $alive "readers still running 2 s after the writer was killed"
@@ -191,7 +191,7 @@ lr=$!
 	dqevent 40000 --expect ok >"$O/change-event.log" 2>&1 &
 le=$!
 wait_readers 5
-sleep 1 # the event listener subscribes
+lb_sleep 1 # the event listener subscribes
 check writer-yuyv "$T/lb-writer" -d /dev/video30 --size 320x240 --count 20 --fps 20 --io mmap
 check writer-rgb24 "$T/lb-writer" -d /dev/video30 --fmt RGB24 --size 320x240 \
 	--start-seq 20 --count 80 --fps 20 --io mmap
@@ -272,7 +272,7 @@ v4l2-ctl -d /dev/video30 -c keep_format=1
 prime
 rios=(mmap read) pids=()
 for rio in "${rios[@]}"; do
-	reader efault-$rio --io $rio --count 0 --expect-first-seq 100 --max-gaps 0 \
+	reader "efault-$rio" --io "$rio" --count 0 --expect-first-seq 100 --max-gaps 0 \
 		--expect-fmt YUYV:320x240 --timeout-ms 30000
 	pids+=($!)
 done
@@ -286,7 +286,7 @@ ioctl_run efault-writes s_fmt output YUYV 320x240 --expect ok \
 expect_eq efault-not-written "$w0" "$(written)" "frames_written after three write()s that failed with EFAULT"
 check efault-writer-after "$T/lb-writer" -d /dev/video30 --size 320x240 --count 5 \
 	--start-seq 105 --io write --quiet
-sleep 1 # the readers take the last frames
+lb_sleep 1 # the readers take the last frames
 kill -TERM "${pids[@]}"
 for i in "${!rios[@]}"; do
 	rio=${rios[$i]}
@@ -294,6 +294,6 @@ for i in "${!rios[@]}"; do
 	rc=$?
 	out=$(tail -n 1 "$O/efault-$rio.log")
 	[ $rc -eq 0 ] && [ "$(kv "$out" frames)" = 10 ] && [ "$(kv "$out" last)" = 109 ]
-	ok efault-reader-$rio $? "$rio reader (exit $rc): expected frames 100..109 whole and in order, frames=10 last=109: $out"
+	ok "efault-reader-$rio" $? "$rio reader (exit $rc): expected frames 100..109 whole and in order, frames=10 last=109: $out"
 done
 lb_unload || fail unload3 "rmmod failed"

@@ -39,7 +39,7 @@ ok enum-fmt-out $? "ENUM_FMT on the output side listed nothing"
 ctl=$(v4l2-ctl -d /dev/video30 --list-formats-out 2>/dev/null |
 	sed -n "s/.*\[[0-9]*\]: '\([^']*\)'.*/\1/p" | sed 's/ *$//' | tr '\n' ' ')
 # shellcheck disable=SC2116 # (echo squeezes the blanks)
-expect_eq list-formats-out "$(echo $listed)" "$(echo $ctl)" "v4l2-ctl --list-formats-out"
+expect_eq list-formats-out "$(lb_words "$listed")" "$(lb_words "$ctl")" "v4l2-ctl --list-formats-out"
 for f in $UNLISTED; do
 	if grep -qw "$f" <<<"$listed"; then
 		fail "unlisted-$f" "$f is enumerated (it must be accepted but not listed)"

@@ -42,7 +42,7 @@ with_writer() {
 	"$T/lb-writer" -d /dev/video30 --size 640x480 --fps 30 --count 0 --io mmap \
 		--quiet >/dev/null 2>&1 &
 	local w=$!
-	for _ in $(seq 100); do
+	for _ in $(seq "$(lb_scaled 100)"); do
 		[ "$(cat /sys/class/video4linux/video30/state)" = capture ] && break
 		sleep 0.1
 	done

@@ -77,13 +77,13 @@ ok x1-writer-goes-on $? "frames_written stayed at $(written $D) after the node t
 	>"$O/reader-across.log" 2>&1 &
 r=$!
 wait_for "[ \$(cat /sys/class/video4linux/video30/readers) -ge 1 ]" 30
-sleep 1
+lb_sleep 1
 stop_writer x1-writer1
 expect_dirs x1-left $D output "after the writer left"
 expect_eq x1-left-state output "$(state $D)" "sysfs state after the writer left"
 # (the stamps go on where the first writer stopped)
 start_writer $D --start-seq "$(written $D)"
-sleep 1
+lb_sleep 1
 stop_writer x1-writer2
 wait $r
 ok x1-reader-keeps-capture $? "reader across two writers: $(tail -n 1 "$O/reader-across.log")"

@@ -22,14 +22,14 @@ fi
 # wait_exit PID SECONDS: wait for a background job to end; its exit status,
 # or 255 if it is still running after SECONDS (then it is killed).
 wait_exit() {
-	local pid=$1 t i
+	local pid=$1 t _
 	t=$(lb_scaled "$2")
-	for i in $(seq $((t * 5))); do
+	for _ in $(seq $((t * 5))); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.2
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		echo "# pid $pid still running after ${t}s: state $(awk '{print $3}' /proc/$pid/stat 2>/dev/null) wchan $(cat /proc/$pid/wchan 2>/dev/null)"
+		echo "# pid $pid still running after ${t}s: state $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) wchan $(cat "/proc/$pid/wchan" 2>/dev/null)"
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		return 255
@@ -72,9 +72,9 @@ HOLD=$(lb_scaled 3) # s the DQBUF holder keeps the removed device mapped
 "$RAW" block-dqbuf /dev/video30 30 $((HOLD * 1000)) >"$W/dq.log" 2>&1 &
 dq=$!
 wait_for 20 grep -qx blocking "$W/dq.log"
-sleep 1
+lb_sleep 1
 blocked $dq
-ok dqbuf-is-blocked $? "lb-ctlraw block-dqbuf is not asleep in DQBUF: $(cat "$W/dq.log" | tr '\n' ' ')"
+ok dqbuf-is-blocked $? "lb-ctlraw block-dqbuf is not asleep in DQBUF: $(tr '\n' ' ' <"$W/dq.log")"
 t0=$SECONDS
 out=$("$RAW" remove 30)
 expect_eq dqbuf-remove ok "$out" "REMOVE 30 while a reader sleeps in DQBUF"
@@ -96,7 +96,7 @@ fi
 wait_exit $dq 20
 rc=$?
 got=$(cat "$W/dq.log")
-log "block-dqbuf said: $(echo $got)"
+log "block-dqbuf said: $(lb_words "$got")"
 expect_eq dqbuf-wakes-eio "blocking
 dqbuf EIO
 mmap ok
@@ -115,9 +115,9 @@ expect_eq dqbuf-readd "ok 30" "$("$RAW" add nr=30 "label=again 30")" "ADD 30 aft
 "$RAW" block-read /dev/video31 30 >"$W/rd.log" 2>&1 &
 rd=$!
 wait_for 20 grep -qx blocking "$W/rd.log"
-sleep 1
+lb_sleep 1
 blocked $rd
-ok read-is-blocked $? "lb-ctlraw block-read is not asleep in read(): $(cat "$W/rd.log" | tr '\n' ' ')"
+ok read-is-blocked $? "lb-ctlraw block-read is not asleep in read(): $(tr '\n' ' ' <"$W/rd.log")"
 check read-remove "$CTL" delete /dev/video31
 wait_exit $rd 15
 rc=$?
@@ -130,11 +130,13 @@ ok read-node-gone $? "/dev/video31 still exists"
 # ------------------------------------------------------------ streaming reader and write() writer
 bg w32 "$T/lb-writer" -d /dev/video32 --size 320x240 --fps 30 --io write
 w32=$BG_PID
+# shellcheck disable=SC2016 # the script is expanded by the bash -c that runs it
 wait_for 20 bash -c '[ "$(cat /sys/class/video4linux/video32/frames_written 2>/dev/null)" -ge 2 ]'
 bg r32 "$T/lb-reader" -d /dev/video32 --io mmap --timeout-ms 30000 --allow-gaps
 r32=$BG_PID
 bg r32b "$T/lb-reader" -d /dev/video32 --io read --timeout-ms 30000 --allow-gaps
 r32b=$BG_PID
+# shellcheck disable=SC2016 # the script is expanded by the bash -c that runs it
 wait_for 20 bash -c '[ "$(cat /sys/class/video4linux/video32/readers 2>/dev/null)" -ge 2 ]'
 f0=$(cat /sys/class/video4linux/video32/frames_delivered)
 wait_for 20 bash -c "[ \$(cat /sys/class/video4linux/video32/frames_delivered) -ge $((f0 + 10)) ]"
@@ -158,11 +160,11 @@ streamer_exits() {
 		took=-1
 	fi
 	log "$name: exit $rc ${took}s after the removal: $last"
-	if [ $rc = 255 ]; then
+	if [ "$rc" = 255 ]; then
 		fail "$name-exits" "still running 20 s after the removal"
 	elif [ "$took" -gt 10 ]; then
 		fail "$name-exits" "needed ${took}s to notice the removal: $last"
-	elif [ $rc = 0 ]; then
+	elif [ "$rc" = 0 ]; then
 		fail "$name-exits" "exited 0 after its device was removed: $last"
 	elif grep -q 'timed out\|took no frame' "$logf"; then
 		fail "$name-exits" "only timed out instead of getting an error: $last"
@@ -183,13 +185,15 @@ streamer_exits stream-reader-read $r32b "$W/r32b.log"
 # ------------------------------------------------------------ MMAP writer, idle handle
 bg w33 "$T/lb-writer" -d /dev/video33 --size 320x240 --fps 30 --io mmap
 w33=$BG_PID
+# shellcheck disable=SC2016 # the script is expanded by the bash -c that runs it
 wait_for 20 bash -c '[ "$(cat /sys/class/video4linux/video33/frames_written 2>/dev/null)" -ge 2 ]'
 bg r33 "$T/lb-reader" -d /dev/video33 --io userptr --timeout-ms 30000 --allow-gaps
 r33=$BG_PID
 "$T/lb-ioctl" -d /dev/video34 querycap sleep-ms $(($(lb_scaled 4) * 1000)) querycap --expect ENODEV g_fmt capture --expect ENODEV >"$W/idle.log" 2>&1 &
 idle=$!
+# shellcheck disable=SC2016 # the script is expanded by the bash -c that runs it
 wait_for 20 bash -c '[ "$(cat /sys/class/video4linux/video33/readers 2>/dev/null)" -ge 1 ]'
-sleep 1
+lb_sleep 1
 t0=$SECONDS
 out=$("$RAW" remove --legacy 33)
 expect_eq mmap-remove-legacy ok "$out" "legacy REMOVE 33"
@@ -209,9 +213,11 @@ expect_eq idle-handle-enodev 0 "$rc" "lb-ioctl: querycap, then ENODEV after the 
 bg r30 "$T/lb-reader" -d /dev/video30 --io dmabuf --dmabuf-from /dev/video35 --count 40 \
 	--timeout-ms 20000 --allow-gaps --expect-fmt YUYV:320x240
 r30=$BG_PID
+# shellcheck disable=SC2016 # the script is expanded by the bash -c that runs it
 wait_for 20 bash -c '[ "$(cat /sys/class/video4linux/video30/readers)" -ge 1 ]'
 bg w30 "$T/lb-writer" -d /dev/video30 --size 320x240 --count 60 --fps 30 --io write
 w30=$BG_PID
+# shellcheck disable=SC2016 # the script is expanded by the bash -c that runs it
 wait_for 20 bash -c '[ "$(cat /sys/class/video4linux/video30/frames_written)" -ge 5 ]'
 out=$("$RAW" remove 35)
 expect_eq exporter-remove ok "$out" "REMOVE 35 (the DMABUF exporter) while its buffers are in use"
@@ -224,8 +230,8 @@ ok exporter-node-gone $? "/dev/video35 still exists"
 
 # ------------------------------------------------------------ afterwards
 expect_eq all-nodes-gone "/dev/video30" "$(our_nodes | tr '\n' ' ' | sed 's/ $//')" "our nodes (only the re-added 30)"
-users=$(for p in /proc/[0-9]*; do ls -l "$p/fd" 2>/dev/null | grep -q '/dev/video3[0-5]' && echo "${p#/proc/}"; done)
-expect_eq no-users-left "" "$(echo $users)" "processes still holding a removed node"
+users=$(for p in /proc/[0-9]*; do readlink "$p"/fd/* 2>/dev/null | grep -q '^/dev/video3[0-5]$' && echo "${p#/proc/}"; done)
+expect_eq no-users-left "" "$(lb_words "$users")" "processes still holding a removed node"
 expect_eq module-free 0 "$(refcnt)" "module refcnt after every user left"
 for n in 31 32 33 34; do
 	out=$("$RAW" add nr=$n)
@@ -235,6 +241,7 @@ done
 "$T/lb-reader" -d /dev/video32 --io mmap --count 20 --timeout-ms 20000 --max-gaps 0 \
 	--expect-first-seq 0 >"$W/new32.log" 2>&1 &
 nr32=$!
+# shellcheck disable=SC2016 # the script is expanded by the bash -c that runs it
 wait_for 20 bash -c '[ "$(cat /sys/class/video4linux/video32/readers)" -ge 1 ]'
 check readd-stream "$T/lb-writer" -d /dev/video32 --size 640x480 --count 30 --fps 30 --io write
 wait $nr32

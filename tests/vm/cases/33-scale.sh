@@ -33,10 +33,11 @@ for i in 60 61 62 63; do
 	out=$("$CTL" add -n "scale $i" 2>&1)
 	expect_eq "add-ctl-$i" "/dev/video$i" "$out" "v4l2loopback-ctl add"
 done
+# shellcheck disable=SC2012 # sysfs entry names are plain videoN
 expect_eq count-64 64 "$(ls /sys/class/video4linux | wc -l)" "entries in /sys/class/video4linux"
 bad=
 for i in $(seq 0 63); do
-	[ -c /dev/video$i ] && [ "$(cat /sys/class/video4linux/video$i/name)" = "scale $i" ] || bad="$bad $i"
+	{ [ -c "/dev/video$i" ] && [ "$(cat "/sys/class/video4linux/video$i/name")" = "scale $i" ]; } || bad="$bad $i"
 done
 [ -z "$bad" ]
 ok nodes-and-names-64 $? "missing or misnamed: $bad"
@@ -83,6 +84,7 @@ for k in 0 21 42 63; do sed "s/^/  r$k: /" "$W/r$k.log"; done
 args=()
 for i in $(seq 0 64); do args+=("$i"); done
 check delete-65 "$CTL" delete "${args[@]}"
+# shellcheck disable=SC2012 # sysfs entry names are plain videoN
 expect_eq none-left 0 "$(ls /sys/class/video4linux | wc -l)" "entries in /sys/class/video4linux"
 expect_eq list-empty "[]" "$("$CTL" list --json 2>&1)" "list --json"
 
@@ -166,6 +168,7 @@ log "stress: $out"
 sed 's/^/  | /' "$W/stress.err"
 [ $rc = 0 ] && [[ $out == ok* ]]
 ok stress-raw-4x150 $? "$out $(head -n 3 "$W/stress.err" | tr '\n' ' ')"
+# shellcheck disable=SC2012 # sysfs entry names are plain videoN
 expect_eq stress-raw-none-left 0 "$(ls /sys/class/video4linux | wc -l)" "devices left after the stress"
 
 # the tool: 4 shells, each adding a device with its own name, checking that
@@ -190,7 +193,7 @@ problems=$(grep -hv '^got ' "$W"/worker*.log)
 gots=$(cat "$W"/worker*.log | grep -c '^got ')
 log "tool workers: $gots devices added and removed; numbers: $(grep -h '^got ' "$W"/worker*.log | sed 's/got //' | sort -V | uniq -c | tr -s ' \n' ' ')"
 [ -z "$problems" ] && [ "$gots" = 20 ]
-ok stress-ctl-4x5 $? "expected 20 clean add/query/delete rounds, got $gots: $(echo $problems)"
+ok stress-ctl-4x5 $? "expected 20 clean add/query/delete rounds, got $gots: $(lb_words "$problems")"
 expect_eq stress-ctl-none-left "[]" "$("$CTL" list --json 2>&1)" "list --json after the workers"
 
 log "done at ${SECONDS}s"

@@ -55,7 +55,7 @@ like() {
 # capture DEV FILE COUNT: COUNT frames with v4l2-ctl (MMAP), all into FILE.
 capture() {
 	rm -f "$2"
-	timeout 60 v4l2-ctl -d "$1" --stream-mmap --stream-count="$3" --stream-to="$2" >"$2.log" 2>&1
+	timeout "$(lb_scaled 60)" v4l2-ctl -d "$1" --stream-mmap --stream-count="$3" --stream-to="$2" >"$2.log" 2>&1
 }
 
 ctl ti-add 0 /dev/video45 "" add -n timeout 45

@@ -101,6 +101,7 @@ usage_err set-caps-bad set-caps "invalid caps 'FOO': expected FOURCC:WIDTHxHEIGH
 # a writer holds the format: set-caps says so and the writer goes on
 "$T/lb-writer" -d /dev/video42 --size 320x240 --count 0 --fps 30 --io write >"$W/writer42.log" 2>&1 &
 wpid=$!
+# shellcheck disable=SC2016 # the script is expanded by the bash -c that runs it
 wait_for 20 bash -c '[ "$(cat /sys/class/video4linux/video42/frames_written)" -ge 3 ]' || fail writer42 "writer on /dev/video42 did not start"
 ctl set-caps-busy 1 "" "$P: /dev/video42: VIDIOC_S_FMT OUTPUT: device or resource busy: a writer is active or keep_format holds the format: stop the writer, or run: v4l2loopback-ctl set-caps /dev/video42 any" \
 	set-caps 42 YUYV:640x480

@@ -15,12 +15,6 @@ D=/dev/video30 X=/dev/video31
 S30=/sys/class/video4linux/video30 S31=/sys/class/video4linux/video31
 L=$LB_OUT/$LB_CASE
 
-# ioctl DEV CMD...: lb-ioctl's output, one line per command (errors to the log)
-ioctl() {
-	local dev=$1
-	shift
-	"$T/lb-ioctl" -d "$dev" "$@" 2>>"$L-ioctl.err"
-}
 
 # wait_readers SYS N: until N handles hold capture buffers
 wait_readers() {
@@ -94,9 +88,9 @@ expect_eq kf1-fmt-after-writer "YUYV 320x240 sizeimage=153600" "$(ioctl $D g_fmt
 	"capture format after the writer left"
 sizes=$(v4l2-ctl -d $D --list-framesizes YUYV 2>&1)
 grep -q "Discrete 320x240" <<<"$sizes"
-ok kf1-framesizes $? "ENUM_FRAMESIZES after the writer left: expected 'Discrete 320x240', got: $(echo $sizes)"
+ok kf1-framesizes $? "ENUM_FRAMESIZES after the writer left: expected 'Discrete 320x240', got: $(lb_words "$sizes")"
 writer $D --size 320x240 --count 30 --fps "$(lb_rate 30)" --start-seq 30
-sleep 1
+lb_sleep 1
 kill -TERM $rpid
 wait $rpid
 rc=$?
@@ -167,10 +161,10 @@ writer $D --size 160x120 --count 1 # the format (the last writer chose RGB24 640
 pids=() names=()
 for rd in mmap:32 userptr:32 mmap:16; do
 	io=${rd%:*} nb=${rd#*:}
-	"$T/lb-reader" -d $D --io $io --buffers $nb --count 0 --timeout-ms 30000 \
+	"$T/lb-reader" -d $D --io "$io" --buffers "$nb" --count 0 --timeout-ms 30000 \
 		--expect-first-seq 0 --max-gaps 0 --allow-repeats --expect-fmt YUYV:160x120 \
 		>"$L-hammer-$io$nb.log" 2>&1 &
-	pids+=($!) names+=($io$nb)
+	pids+=("$!") names+=("$io$nb")
 done
 wait_readers $S30 3 || fail hammer-readers-ready "only $(cat $S30/readers) of 3 readers started"
 "$T/lb-writer" -d $D --size 160x120 --fps 30 --count 0 --io mmap >"$L-hammer-writer.log" 2>&1 &
@@ -181,10 +175,10 @@ t0=$SECONDS
 hrc=$?
 log "hammer took $((SECONDS - t0)) s"
 sed 's/^/  | /' "$L-hammer.log"
-sleep 1
+lb_sleep 1
 kill -TERM $wpid
 wait $wpid
-sleep 2
+lb_sleep 2
 kill -TERM "${pids[@]}"
 wout=$(tail -n 1 "$L-hammer-writer.log")
 log "$wout"

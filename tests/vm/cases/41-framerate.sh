@@ -15,11 +15,6 @@ SYS=/sys/class/video4linux/video30
 L=$LB_OUT/$LB_CASE
 SECS=4
 
-ioctl() {
-	local dev=$1
-	shift
-	"$T/lb-ioctl" -d "$dev" "$@" 2>>"$L-ioctl.err"
-}
 
 # readers TAG ARGS...: an mmap and a userptr reader for $SECS seconds (SIGTERM
 # ends them), with the lb-reader ARGS; the summaries in $L-TAG-{mmap,userptr}.log
@@ -39,7 +34,7 @@ fps_x10() {
 	local f e
 	f=$(kv "$1" frames)
 	e=$(kv "$1" elapsed_ms)
-	[ -n "$f" ] && [ -n "$e" ] && [ "$e" -gt 0 ] || { echo 0; return; }
+	{ [ -n "$f" ] && [ -n "$e" ] && [ "$e" -gt 0 ]; } || { echo 0; return; }
 	echo $((f * 10000 / e))
 }
 
@@ -61,7 +56,7 @@ expect_eq parm-ntsc "1001/30000 1001/30000" "$(ioctl $D g_parm output g_parm cap
 	"G_PARM after sysfs format @30000/1001"
 fi_out=$(v4l2-ctl -d $D --list-frameintervals width=640,height=480,pixelformat=YUYV 2>&1)
 grep -qE 'Continuous|Stepwise|Discrete' <<<"$fi_out"
-ok frameintervals $? "ENUM_FRAMEINTERVALS before a writer: $(echo $fi_out)"
+ok frameintervals $? "ENUM_FRAMEINTERVALS before a writer: $(lb_words "$fi_out")"
 
 # --- sustain_framerate: writer at 5 fps, nominal 30 fps ------------------------
 "$T/lb-writer" -d $D --size 320x240 --fps 5 --io write --count 0 >"$L-writer5.log" 2>&1 &

@@ -67,8 +67,8 @@ phases() {
 
 # finish_capture TAG: wait (at most 60 s, scaled) for the capture, then stop writers
 finish_capture() {
-	local i
-	for i in $(seq $((5 * $(lb_scaled 60)))); do
+	local _
+	for _ in $(seq $((5 * $(lb_scaled 60)))); do
 		kill -0 $cpid 2>/dev/null || break
 		sleep 0.2
 	done
@@ -107,7 +107,7 @@ finish_capture grey
 kill -TERM $wpid
 wait $wpid
 r=$(runs grey)
-read -r pmin pmax n qmin qmax <<<"$(phases F80 "$r")"
+read -r pmin pmax n qmin _ <<<"$(phases F80 "$r")"
 [ "$pmin" != bad ] && [ "$pmax" -le 29 ] && [ "$pmax" -ge 20 ] && [ "$n" -ge 10 ] && [ "$qmin" -ge 30 ]
 ok default-image $? "expected (0x80 frames while no writer,) frames 0..29, >= 10 frames of 0x80 (timeout 500 ms, pause 2 s), frames from 30 on; got runs: $r"
 
@@ -125,7 +125,7 @@ finish_capture image
 kill -TERM $wpid
 wait $wpid
 r=$(runs image "$TMP/pattern.bin")
-read -r pmin pmax n qmin qmax <<<"$(phases I "$r")"
+read -r pmin pmax n qmin _ <<<"$(phases I "$r")"
 [ "$pmin" != bad ] && [ "$pmax" -le 29 ] && [ "$pmax" -ge 20 ] && [ "$n" -ge 10 ] && [ "$qmin" -ge 30 ]
 ok custom-image $? "expected (images while no writer,) frames 0..29, >= 10 copies of the image written after timeout_image_io, frames from 30 on; got runs: $r"
 
@@ -136,13 +136,13 @@ wpid=$!
 base=$(cat $SYS/frames_written)
 wait_for "[ \$(cat $SYS/frames_written) -ge $((base + 20)) ]" 20
 kill -STOP $wpid
-sleep 2
+lb_sleep 2
 kill -CONT $wpid
 finish_capture stop
 kill -TERM $wpid
 wait $wpid
 r=$(runs stop "$TMP/pattern.bin")
-read -r pmin pmax n qmin qmax <<<"$(phases I "$r")"
+read -r pmin pmax n qmin _ <<<"$(phases I "$r")"
 [ "$pmin" != bad ] && [ "$n" -ge 10 ] && [ "$qmin" -gt "$pmax" ] && [ "$qmin" -le $((pmax + 3)) ]
 ok sigstop-image $? "expected frames 0..N, >= 10 timeout images while the writer is SIGSTOPped for 2 s, then N+1.. (it catches up: gaps allowed); got runs: $r"
 

@@ -16,11 +16,6 @@ SYS=/sys/class/video4linux/video30
 L=$LB_OUT/$LB_CASE
 ATTRS="format max_readers max_openers buffers state readers frames_written frames_delivered frames_dropped"
 
-ioctl() {
-	local dev=$1
-	shift
-	"$T/lb-ioctl" -d "$dev" "$@" 2>>"$L-ioctl.err"
-}
 
 # sysw ATTR VALUE [echo]: write VALUE (with printf, or with echo: a trailing
 # newline) into the attribute; prints ok or the errno name
@@ -134,7 +129,7 @@ pids=() names=()
 for k in 1 2 3; do
 	"$T/lb-reader" -d $D --count 0 --timeout-ms 30000 --expect-first-seq 0 --allow-gaps \
 		>"$L-reader$k.log" 2>&1 &
-	pids+=($!) names+=(reader$k)
+	pids+=("$!") names+=("reader$k")
 done
 "$T/lb-reader" -d $D --buffers 2 --sleep-ms 150 --count 0 --timeout-ms 30000 --allow-gaps \
 	--expect-first-seq 0 >"$L-slow.log" 2>&1 &
@@ -144,14 +139,14 @@ expect_eq readers-4 4 "$(cat $SYS/readers)" "readers while four stream"
 expect_eq state-before-writer output "$(cat $SYS/state)" "state with readers and no writer"
 # 2 s at 30 fps (longer on a slow debug kernel: the state is read while it writes)
 nw=$(lb_scaled 60)
-"$T/lb-writer" -d $D --size 320x240 --count $nw --fps 30 --io write --quiet &
+"$T/lb-writer" -d $D --size 320x240 --count "$nw" --fps 30 --io write --quiet &
 wpid=$!
 wait_for "[ \$(cat $SYS/state) = capture ]" 20
 expect_eq state-writing "capture YUYV:320x240@30" "$(cat $SYS/state) $(cat $SYS/format)" "state and format while writing"
 expect_eq format-while-writing "ok @25 ok" "$(sysw format @25) $(sed 's/.*\(@.*\)/\1/' $SYS/format) $(sysw format @30)" \
 	"changing the rate while a writer streams"
 wait $wpid
-sleep 2 # the slow reader gets the last frame
+lb_sleep 2 # the slow reader gets the last frame
 kill -TERM "${pids[@]}"
 expect_eq state-after-writer output "$(cat $SYS/state)" "state after the writer left (keep_format=0)"
 total=0 gaps=0

@@ -17,11 +17,6 @@ L=$LB_OUT/$LB_CASE
 CID_BASE=$((0x0098f900))
 USAGE=0x10e00001
 
-ioctl() {
-	local dev=$1
-	shift
-	"$T/lb-ioctl" -d "$dev" "$@" 2>>"$L-ioctl.err"
-}
 # lines FILE: the lines of FILE joined with '|'
 lines() { tr '\n' '|' <"$1" | sed 's/|$//'; }
 # listen TAG CMDS...: lb-ioctl CMDS on a new handle in the background, output
@@ -43,17 +38,17 @@ for cv in keep_format:1 sustain_framerate:1 timeout:1234 timeout_image_io:1; do
 	c=${cv%%:*} v=${cv#*:}
 	cid=$((CID_BASE + n))
 	n=$((n + 1))
-	listen ctrl-$c subscribe ctrl $c dqevent 10000
-	got=$(ioctl $D s_ctrl $c $v)
+	listen "ctrl-$c" subscribe ctrl "$c" dqevent 10000
+	got=$(ioctl $D s_ctrl "$c" "$v")
 	wait $lpid
 	ev=$(sed -n 2p "$L-ctrl-$c.out")
-	if [ $c = timeout_image_io ]; then
+	if [ "$c" = timeout_image_io ]; then
 		ioctl $D querycap >/dev/null # the open() the button was for
 		[[ $got == ok && $ev =~ ^ok\ type=0x3\ id=$cid\ data0=1(\ value=-?[0-9]+)?$ ]]
 	else
 		[[ $got == ok && $ev == "ok type=0x3 id=$cid data0=1 value=$v" ]]
 	fi
-	ok ctrl-event-$c $? "subscribe ctrl $c, another handle sets $v ($got): expected 'ok type=0x3 id=$cid data0=1 (V4L2_EVENT_CTRL_CH_VALUE) value=$v', got: $(lines "$L-ctrl-$c.out")"
+	ok "ctrl-event-$c" $? "subscribe ctrl $c, another handle sets $v ($got): expected 'ok type=0x3 id=$cid data0=1 (V4L2_EVENT_CTRL_CH_VALUE) value=$v', got: $(lines "$L-ctrl-$c.out")"
 done
 # the same value again: no change, no event
 listen ctrl-same subscribe ctrl timeout dqevent 1500
@@ -101,7 +96,7 @@ wait_for "[ \$(wc -l <$L-usage.out) -ge 2 ]" 10
 	>"$L-usage-r1.log" 2>&1 &
 r1=$!
 wait_for "[ \$(cat $SYS/readers) -ge 1 ]" 10
-sleep 0.5
+lb_sleep 0.5
 "$T/lb-reader" -d $D --count 0 --min-frames 0 --timeout-ms 1000 >"$L-usage-r2.log" 2>&1
 wait $r1
 wait $lpid

@@ -14,10 +14,11 @@ CALLS=${LB_FUZZ_CALLS:-100000}
 
 # --- random module parameters: every load either works or fails cleanly ---
 RANDOM=7
+# shellcheck disable=SC2054 # commas are part of the parameter values
 vals=(-2 -1 0 1 2 3 31 32 33 64 65 100000 2147483647 -2147483648 abc "" 1,1 0,0,0)
 names=(devices video_nr max_buffers max_openers max_width max_height max_readers exclusive_caps debug)
 bad=0
-for i in $(seq 24); do
+for _ in $(seq 24); do
 	p="${names[RANDOM % ${#names[@]}]}=${vals[RANDOM % ${#vals[@]}]}"
 	q="${names[RANDOM % ${#names[@]}]}=${vals[RANDOM % ${#vals[@]}]}"
 	before=$(video_nodes)
@@ -74,7 +75,7 @@ v4l2-ctl -d /dev/video30 -c sustain_framerate=0,timeout=0,keep_format=0
 "$T/lb-reader" -d /dev/video30 --count 20 --timeout-ms 20000 \
 	>"$LB_OUT/$LB_CASE-after.log" 2>&1 &
 r=$!
-sleep 1
+lb_sleep 1
 check stream-after-fuzz "$T/lb-writer" -d /dev/video30 --size 320x240 --count 30 --fps 30
 wait $r
 ok reader-after-fuzz $? "$(tail -n 1 "$LB_OUT/$LB_CASE-after.log")"

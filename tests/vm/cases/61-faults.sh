@@ -21,7 +21,7 @@ stream_ok() {
 	"$T/lb-reader" -d /dev/video30 --count 10 --allow-gaps --timeout-ms 20000 \
 		>"$LB_OUT/$LB_CASE-ok.log" 2>&1 &
 	local r=$!
-	sleep 0.5
+	lb_sleep 0.5
 	"$T/lb-writer" -d /dev/video30 --size 320x240 --count 15 --fps 30 --quiet \
 		>/dev/null 2>&1 || { kill $r; wait $r; return 1; }
 	wait $r
@@ -33,7 +33,7 @@ for i in $(seq "$ITER"); do
 	"$T/lb-writer" -d /dev/video30 --size 320x240 --fps 0 --count 0 --io "$wio" \
 		--dmabuf-from /dev/video31 --quiet >/dev/null 2>&1 &
 	pids=($!)
-	for k in 1 2; do
+	for _ in 1 2; do
 		rio=${rios[RANDOM % 4]}
 		"$T/lb-reader" -d /dev/video30 --io "$rio" --dmabuf-from /dev/video31 \
 			--count 0 --allow-gaps --timeout-ms 5000 >/dev/null 2>&1 &

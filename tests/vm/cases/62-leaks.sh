@@ -16,7 +16,7 @@ mem() {
 	sync
 	echo 2 >/proc/sys/vm/drop_caches
 	lb_settle_slab
-	sleep 1
+	lb_sleep 1
 	awk '/^Slab:/ { s = $2 } /^VmallocUsed:/ { v = $2 } END { print s, v }' /proc/meminfo
 }
 
