@@ -148,31 +148,47 @@ expect_eq pipewire-not-restarted "$pw_pid" "$(pidof pipewire)" "pid of pipewire"
 
 # ----------------------------- the writer dies under its readers
 node=$(pw_node_by_card "$LABEL")
-gst-launch-1.0 -e pipewiresrc target-object="$node" ! fakesink >"$O/die-gst.log" 2>&1 &
+GST_DEBUG=pipewiresrc:4 gst-launch-1.0 -e pipewiresrc target-object="$node" \
+	! "video/x-raw,format=YUY2,width=320,height=240" ! filesink location="$O/die-pw.raw" \
+	>"$O/die-gst.log" 2>&1 &
 pgst=$!
-v4l2-ctl -d $D --stream-mmap --stream-to=/dev/null >"$O/die-v4l2ctl.log" 2>&1 &
+v4l2-ctl -d $D --stream-mmap --stream-to="$O/die-v4l2ctl.raw" >"$O/die-v4l2ctl.log" 2>&1 &
 pctl=$!
-ffmpeg -nostdin -hide_banner -loglevel warning -f v4l2 -i $D -f null - >"$O/die-ffmpeg.log" 2>&1 &
+ffmpeg -nostdin -hide_banner -loglevel warning -f v4l2 -i $D -c:v rawvideo -f rawvideo \
+	-y "$O/die-ffmpeg.raw" >"$O/die-ffmpeg.log" 2>&1 &
 pff=$!
 bg+=("$pgst" "$pctl" "$pff")
-sleep "$(lb_scaled 5)"
+# all three stream before the writer dies
+wait_for "$(lb_scaled 60)" bash -c "[ -s $O/die-pw.raw ] && [ -s $O/die-v4l2ctl.raw ] && [ -s $O/die-ffmpeg.raw ]"
+ok die-all-streaming $? "not every reader got a frame in 60 s: pipewiresrc $(stat -c %s "$O/die-pw.raw" 2>/dev/null), v4l2-ctl $(stat -c %s "$O/die-v4l2ctl.raw" 2>/dev/null), ffmpeg $(stat -c %s "$O/die-ffmpeg.raw" 2>/dev/null) bytes; gst: $(grep -m1 -i error "$O/die-gst.log")"
 kill -9 $wpid
 wait $wpid 2>/dev/null
-sleep 2
 # PipeWire answers, and the camera is gone (the node announces OUTPUT)
 timeout 10 pw-dump >/dev/null
 ok die-pipewire-answers $? "pw-dump did not answer within 10 s after the writer died"
 wait_for 10 bash -c ". $LB_ROOT/tests/vm/desktop-lib.sh; [ -z \"\$(pw_node_by_card '$LABEL')\" ]"
 ok die-node-removed $? "the Video/Source '$LABEL' is still there 10 s after the writer died"
-# every client stops on SIGINT within 10 s: none is stuck in the driver
-for c in "gst:$pgst" "v4l2-ctl:$pctl" "ffmpeg:$pff"; do
+# pipewiresrc: ends by itself when its node goes, or at the latest on
+# gst-launch's SIGINT (-e: end of stream)
+if timeout 15 bash -c "while kill -0 $pgst 2>/dev/null; do sleep 0.2; done"; then
+	log "die-gst: gst-launch ended by itself: $(grep -m1 -E 'ERROR|EOS' "$O/die-gst.log")"
+	pass die-gst-ends
+else
+	kill -INT $pgst
+	timeout 10 bash -c "while kill -0 $pgst 2>/dev/null; do sleep 0.2; done"
+	ok die-gst-ends $? "gst-launch pipewiresrc (state $(awk '{ print $3 }' "/proc/$pgst/stat" 2>/dev/null)) neither ended when its node went nor within 10 s of SIGINT: $(tail -n 1 "$O/die-gst.log")"
+fi
+# direct readers wait for the next frame in an interruptible sleep (a
+# camera without signal), never in the driver's D state, and end on SIGTERM
+for c in "v4l2-ctl:$pctl" "ffmpeg:$pff"; do
 	name=${c%%:*}
 	p=${c#*:}
 	st=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)
-	log "die-$name: state '${st:-exited}' after the writer died"
-	kill -INT "$p" 2>/dev/null
+	[ "$st" != D ]
+	ok "die-$name-not-stuck" $? "$name is in uninterruptible sleep (D) after the writer died: $(cat "/proc/$p/wchan" 2>/dev/null)"
+	kill -TERM "$p" 2>/dev/null
 	timeout 10 bash -c "while kill -0 $p 2>/dev/null; do sleep 0.2; done"
-	ok "die-$name-stops" $? "$name (pid $p, state $(awk '{ print $3 }' /proc/$p/stat 2>/dev/null)) did not stop within 10 s of SIGINT after the writer died"
+	ok "die-$name-stops" $? "$name (pid $p, state $(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)) did not end within 10 s of SIGTERM after the writer died"
 done
 # and a new writer is a camera again, without restarting anything
 start_writer 320x240
@@ -180,5 +196,5 @@ expect_found after-death "a new writer after the old one was killed"
 expect_eq pipewire-still-same "$pw_pid" "$(pidof pipewire)" "pid of pipewire"
 kill $wpid
 wait $wpid 2>/dev/null
-desktop_stop
+cleanup
 lb_unload

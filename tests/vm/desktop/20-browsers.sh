@@ -149,19 +149,45 @@ for _ in $(seq 50); do
 done
 [ -n "$cam" ] || { fail vivid "no vivid node"; exit 0; }
 log "webcam: $cam"
-v4l2-ctl -d "$cam" --set-fmt-video=width=640,height=480,pixelformat=YUYV
-ffmpeg -nostdin -hide_banner -loglevel warning -f v4l2 -i "$cam" -codec copy \
-	-f v4l2 $D >"$O/mirror.log" 2>&1 &
-mirror=$!
-bg+=("$mirror")
-wait_for 60 bash -c "grep -qx capture $SYS/state && [ \$(cat $SYS/frames_written) -gt 5 ]"
-ok mirror $? "the mirror delivered nothing: $(tail -n 1 "$O/mirror.log")"
-for b in chromium firefox; do
-	record_start "seed-$b"
-	STRACE=${LB_TEST_BROWSER_STRACE:-} browse "seed-$b" $b
-	expect_page "seed-$b"
-	record_stop "seed-$b" $((640 * 480 * 2))
-done
+# mirror NAME ARGS...: the seed's ffmpeg mirror from vivid (busy from then on)
+mirror=
+mirror() {
+	local name=$1
+	shift
+	if [ -n "$mirror" ]; then
+		kill "$mirror"
+		wait "$mirror" 2>/dev/null
+		wait_for 20 grep -qx output $SYS/state
+	fi
+	ffmpeg -nostdin -hide_banner -loglevel warning -f v4l2 -i "$cam" "$@" \
+		-f v4l2 $D >>"$O/mirror.log" 2>&1 &
+	mirror=$!
+	bg+=("$mirror")
+	wait_for 60 bash -c "grep -qx capture $SYS/state && [ \$(cat $SYS/frames_written) -gt 5 ]"
+	ok "mirror-$name" $? "the mirror delivered nothing: $(tail -n 1 "$O/mirror.log")"
+}
+# the seed: vivid at 640x360, copied as it is
+v4l2-ctl -d "$cam" --set-fmt-video=width=640,height=360,pixelformat=YUYV
+mirror copy -codec copy
+record_start seed-chromium
+browse seed-chromium chromium
+expect_page seed-chromium
+record_stop seed-chromium $((640 * 360 * 2))
+# Firefox only offers a camera whose current size is one of the 13 sizes it
+# tries with TRY_FMT (docs/desktop.md); 640x360 is not one of them
+STRACE=${LB_TEST_BROWSER_STRACE:-} browse seed-firefox-640x360 firefox
+res=$(lbcam "$O/seed-firefox-640x360.log" | tr '\n' ';')
+if grep -q "opened $LABEL" <<<"$res"; then
+	log "seed-firefox-640x360: Firefox opened the 640x360 loopback: $res"
+else
+	skip seed-firefox-640x360 "Firefox does not offer a camera at 640x360 (not among its sizes; docs/desktop.md): $res"
+fi
+# the workaround: the mirror scales to 640x480, one of Firefox's sizes
+mirror scaled -vf scale=640:480 -pix_fmt yuyv422 -c:v rawvideo
+record_start seed-firefox
+browse seed-firefox firefox
+expect_page seed-firefox
+record_stop seed-firefox $((640 * 480 * 2))
 kill $mirror
 wait $mirror 2>/dev/null
 desktop_stop
