@@ -46,7 +46,7 @@ desktop_start "$O" || exit 0
 lbcam() { sed -n 's/.*LBCAM \([^"]*\).*/\1/p' "$1"; }
 
 # browse NAME BROWSER: run BROWSER on the page until it prints "LBCAM done"
-# (or 240 s pass); its log is $O/NAME.log
+# (or 480 s pass); its log is $O/NAME.log
 browse() {
 	local name=$1 browser=$2 pid log=$O/$1.log prof=$W/$1
 	mkdir -p "$prof"
@@ -76,7 +76,7 @@ browse() {
 	esac
 	pid=$!
 	bg+=("$pid")
-	wait_for "$(lb_scaled 240)" grep -q 'LBCAM done' "$log"
+	wait_for "$(lb_scaled 480)" grep -q "LBCAM done" "$log"
 	kill "$pid" 2>/dev/null
 	sleep 1
 	pkill -9 -P "$pid" 2>/dev/null
