@@ -469,19 +469,38 @@ static int lb_expbuf(struct file *file, void *priv,
 	return q ? vb2_expbuf(q, e) : ret;
 }
 
+/*
+ * A writer that sends frames with write() and never asked for buffers may
+ * still call STREAMON/STREAMOFF on the output side: OBS Studio's virtual
+ * camera does (S_FMT, STREAMON, write()...). Nothing to start or stop then.
+ * A handle that used REQBUFS, even REQBUFS(0), gets the streaming API's
+ * rules from vb2 (STREAMON without buffers: EINVAL).
+ */
+static bool lb_write_io_stream(struct lb_dev *dev, struct lb_fh *fh, u32 type)
+{
+	return type == V4L2_BUF_TYPE_VIDEO_OUTPUT && dev->writer == fh &&
+	       !dev->out_q.owner && !vb2_is_busy(&dev->out_q);
+}
+
 static int lb_streamon(struct file *file, void *priv, enum v4l2_buf_type t)
 {
+	struct lb_dev *dev = video_drvdata(file);
 	int ret;
 	struct vb2_queue *q = lb_buf_queue(file, t, &ret);
 
+	if (q && lb_write_io_stream(dev, file_lb_fh(file), t))
+		return 0;
 	return q ? vb2_streamon(q, t) : ret;
 }
 
 static int lb_streamoff(struct file *file, void *priv, enum v4l2_buf_type t)
 {
+	struct lb_dev *dev = video_drvdata(file);
 	int ret;
 	struct vb2_queue *q = lb_buf_queue(file, t, &ret);
 
+	if (q && lb_write_io_stream(dev, file_lb_fh(file), t))
+		return 0;
 	return q ? vb2_streamoff(q, t) : ret;
 }
 

@@ -7,7 +7,7 @@
 # a reader gets the 16 buffers PipeWire asks for with default parameters,
 # and max_buffers still limits; discrete frame sizes and intervals as soon as
 # a writer set a format; 4:2:0 sizes rounded so ffmpeg's length check holds;
-# device numbers and Firefox's /dev/video0-63.
+# device numbers and Firefox's /dev/video0-63; OBS's STREAMON with write().
 # timeout: 420
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -178,6 +178,17 @@ ok framesizes-no-writer $? "ENUM_FRAMESIZES(YUYV) with no writer: expected Stepw
 # caps never change here: only the format (S_FMT) and the rate (S_PARM)
 expect_changes no-exclusive-caps 31 2 "after a writer's S_FMT 320x240 and S_PARM 25 (exclusive_caps=0)"
 expect_eq both-caps-kept :capture:video_output: "$(udev_caps $D)" "udev caps with exclusive_caps=0"
+
+# OBS Studio's virtual camera: S_FMT, STREAMON without buffers, write(),
+# STREAMOFF (old-driver bug upstream #622); the streaming API's rule stays
+# for a handle that used REQBUFS: STREAMON without buffers is EINVAL
+n0=$(written 31)
+check obs-sequence "$T/lb-ioctl" -d $D s_fmt output YUYV 320x240 --expect ok \
+	streamon output --expect ok write 153600 --expect ok write 153600 --expect ok \
+	streamoff output --expect ok
+expect_eq obs-sequence-frames $((n0 + 2)) "$(written 31)" "frames_written after two write()s between STREAMON and STREAMOFF"
+check streamon-after-reqbufs0 "$T/lb-ioctl" -d $D s_fmt output YUYV 320x240 --expect ok \
+	reqbufs output mmap 0 --expect ok streamon output --expect EINVAL
 
 # 4:2:0 with odd sizes: rounded down to even, and sizeimage is what ffmpeg
 # computes for that size (its "buffer contains N bytes, but M were
