@@ -5,7 +5,8 @@
 # (obs-restart.lua) starts and stops its virtual camera 10 times while a
 # reader reads. Frames reach the device and the reader after every start,
 # in one module load (the old driver needed a reload, upstream #442), and
-# the reader survives every restart.
+# the reader survives every restart. OBS's STREAMON without buffers works
+# (upstream #622).
 # timeout: 900
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -81,7 +82,7 @@ wait_for 20 test -e /tmp/.X11-unix/X77
 ok xvfb $? "Xvfb :77 did not start: $(tail -n 1 "$O/xvfb.log")"
 
 HOME=$H DISPLAY=:77 LIBGL_ALWAYS_SOFTWARE=1 LB_OBS_CYCLES=$CYCLES \
-	LB_OBS_PERIOD_MS=$((4000 * ${LB_TEST_TIMEOUT_SCALE:-1})) LB_OBS_SYSFS=$SYS \
+	LB_OBS_WAIT_S=$((60 * ${LB_TEST_TIMEOUT_SCALE:-1})) LB_OBS_SYSFS=$SYS \
 	obs --disable-shutdown-check --collection lb --profile lb >"$O/obs.log" 2>&1 &
 obs_pid=$!
 bg+=("$obs_pid")
@@ -98,7 +99,7 @@ fi
 rpid=$!
 bg+=("$rpid")
 
-wait_for "$(lb_scaled $((CYCLES * 10 + 120)))" grep -q 'LBOBS done' "$O/obs.log"
+wait_for "$(lb_scaled $((CYCLES * 60 + 120)))" grep -q 'LBOBS done' "$O/obs.log"
 ok cycles-done $? "OBS did not finish $CYCLES start/stop cycles: $(grep LBOBS "$O/obs.log" | tail -n 2 | tr '\n' ' ')"
 grep LBOBS "$O/obs.log" | sed 's/^/  /'
 kill $obs_pid
@@ -113,15 +114,12 @@ for ((i = 0; i < CYCLES; i++)); do
 	w1=$(lbobs before-stop $i written)
 	d0=$(lbobs start $i delivered)
 	d1=$(lbobs before-stop $i delivered)
-	a=$(lbobs start $i active)
-	log "cycle $i: active=$a written $w0..$w1 delivered $d0..$d1"
-	[ "$a" = true ] && [ -n "$w1" ] && [ "$w1" -gt "$w0" ]
-	ok "start-$i-frames" $? "cycle $i: virtual camera active=$a, frames_written $w0 -> $w1 (no frame after this start)"
-	# cycle 0: the reader may join late in it
-	if [ $i -gt 0 ]; then
-		[ -n "$d1" ] && [ "$d1" -gt "$d0" ]
-		ok "start-$i-reader" $? "cycle $i: frames_delivered $d0 -> $d1 (the reader got no frame after this start)"
-	fi
+	log "cycle $i: written $w0..$w1 delivered $d0..$d1"
+	# the script stops once 5 frames came and the reader got some
+	[ -n "$w1" ] && [ "$w1" -gt $((w0 + 5)) ]
+	ok "start-$i-frames" $? "cycle $i: frames_written $w0 -> ${w1:-none within 60 s} (fewer than 6 frames after this start; $(grep -m1 "LBOBS timeout $i " "$O/obs.log"))"
+	[ -n "$d1" ] && [ "$d1" -gt "$d0" ]
+	ok "start-$i-reader" $? "cycle $i: frames_delivered $d0 -> ${d1:-none} (the reader got no frame after this start)"
 	a=$(lbobs stop $i active)
 	expect_eq "stop-$i" false "$a" "virtual camera active after stop $i"
 done
