@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # OBS Studio's virtual camera on the loopback: OBS (Debian's obs-studio) runs
-# headless under Xvfb with Mesa's software OpenGL; a Lua script
+# headless under Xvfb with Mesa's software OpenGL (softpipe); a Lua script
 # (obs-restart.lua) starts and stops its virtual camera 10 times while a
 # reader reads. Frames reach the device and the reader after every start,
 # in one module load (the old driver needed a reload, upstream #442), and
@@ -81,7 +81,10 @@ bg+=("$!")
 wait_for 20 test -e /tmp/.X11-unix/X77
 ok xvfb $? "Xvfb :77 did not start: $(tail -n 1 "$O/xvfb.log")"
 
-HOME=$H DISPLAY=:77 LIBGL_ALWAYS_SOFTWARE=1 LB_OBS_CYCLES=$CYCLES \
+# Mesa's softpipe, not llvmpipe: llvmpipe's JIT code crashed OBS under the
+# VM's CPU emulation (segfault in an llvmpipe thread); softpipe offers the
+# OpenGL 3.3 core profile OBS needs
+HOME=$H DISPLAY=:77 LIBGL_ALWAYS_SOFTWARE=1 GALLIUM_DRIVER=softpipe LB_OBS_CYCLES=$CYCLES \
 	LB_OBS_WAIT_S=$((60 * ${LB_TEST_TIMEOUT_SCALE:-1})) LB_OBS_SYSFS=$SYS \
 	obs --disable-shutdown-check --collection lb --profile lb >"$O/obs.log" 2>&1 &
 obs_pid=$!
