@@ -105,6 +105,17 @@ bg+=("$rpid")
 wait_for "$(lb_scaled $((CYCLES * 60 + 120)))" grep -q 'LBOBS done' "$O/obs.log"
 ok cycles-done $? "OBS did not finish $CYCLES start/stop cycles: $(grep LBOBS "$O/obs.log" | tail -n 2 | tr '\n' ' ')"
 grep LBOBS "$O/obs.log" | sed 's/^/  /'
+# the reader is still alive and well after the last stop; it got every frame
+# the driver delivered to it
+kill -0 $rpid 2>/dev/null
+ok reader-survived $? "the reader ended during the restarts: $(tail -n 1 "$O/reader.err")"
+kill -INT $rpid 2>/dev/null
+timeout 10 bash -c "while kill -0 $rpid 2>/dev/null; do sleep 0.2; done"
+ok reader-stops $? "the reader did not stop within 10 s of SIGINT"
+got=$(sed -n 's/.*"frames":\([0-9]*\).*/\1/p' "$O/reader.json")
+want=$(sed -n 's/.*LBOBS done [0-9]* .*delivered=\([0-9]*\).*/\1/p' "$O/obs.log")
+expect_eq reader-frames "$want" "$got" "frames the reader received (lb-reader) vs frames_delivered when the cycles were done"
+log "reader: $(cat "$O/reader.json") $(tail -n 2 "$O/reader.err")"
 kill $obs_pid
 wait $obs_pid 2>/dev/null
 
@@ -128,13 +139,6 @@ for ((i = 0; i < CYCLES; i++)); do
 done
 ! grep -q 'Failed to start virtual camera\|Failed to start streaming' "$O/obs.log"
 ok no-start-failure $? "OBS: $(grep -m1 'Failed to start' "$O/obs.log")"
-# the reader is still alive and well; then it ends when it sees no frame
-kill -0 $rpid 2>/dev/null
-ok reader-survived $? "the reader ended during the restarts: $(tail -n 1 "$O/reader.err")"
-kill -INT $rpid 2>/dev/null
-timeout 10 bash -c "while kill -0 $rpid 2>/dev/null; do sleep 0.2; done"
-ok reader-stops $? "the reader did not stop within 10 s of SIGINT"
-log "reader: $(cat "$O/reader.json") $(tail -n 2 "$O/reader.err")"
 # nothing to reload: the node is free for the next writer
 expect_eq state-after output "$(cat $SYS/state)" "sysfs state after OBS quit"
 lb_unload
