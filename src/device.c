@@ -52,11 +52,16 @@ void lb_dev_update_caps(struct lb_dev *dev)
 /*
  * The format or the frame interval that readers are told (G_FMT,
  * ENUM_FRAMESIZES, ENUM_FRAMEINTERVALS, G_PARM) changed: one uevent per
- * change. Called with dev->lock held, never per frame.
+ * change, while the node announces CAPTURE. A node that announces only
+ * OUTPUT (exclusive_caps, no frame yet) offers readers nothing to re-probe;
+ * its flip to CAPTURE is announced with the new format. Called with
+ * dev->lock held, never per frame.
  */
 void lb_dev_format_changed(struct lb_dev *dev)
 {
-	lb_dev_uevent(dev, "format");
+	lockdep_assert_held(&dev->lock);
+	if (dev->vdev.device_caps & V4L2_CAP_VIDEO_CAPTURE)
+		lb_dev_uevent(dev, "format");
 }
 
 void lb_dev_default_config(struct lb_config *cfg)

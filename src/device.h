@@ -7,7 +7,8 @@
 
 /*
  * The format or frame interval readers are told changed: send udev one
- * KOBJ_CHANGE uevent. Called with dev->lock held.
+ * KOBJ_CHANGE uevent if the node announces CAPTURE. Called with dev->lock
+ * held.
  */
 void lb_dev_format_changed(struct lb_dev *dev);
 

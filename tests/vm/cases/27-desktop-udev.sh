@@ -112,10 +112,11 @@ stop_writer
 expect_udev_caps writer-leaves-output $D :video_output:
 expect_changes writer-leaves 30 2 "after the writer left"
 
-# another resolution: the format (S_FMT) and the capture flip, one each
+# another resolution: its S_FMT comes while the node announces OUTPUT (no
+# event: capture readers see nothing yet), its first frame flips it: one
 start_writer 30 --size 320x240 --fps 30
 expect_udev_caps new-size-capture $D :capture:
-expect_changes new-size 30 4 "after a writer with a new size started"
+expect_changes new-size 30 3 "after a writer with a new size started"
 # PipeWire asks for 16 buffers; with default parameters it gets them
 out=$("$T/lb-ioctl" -d $D -v reqbufs capture mmap 16 2>&1)
 expect_eq reqbufs-16 "ok count=16" "$(grep -o 'ok count=[0-9]*' <<<"$out")" "REQBUFS(16) on a reader (default max_buffers): $out"
@@ -126,27 +127,32 @@ expect_eq sysfs-buffers 32 "$(cat /sys/class/video4linux/video30/buffers)" "sysf
 check reader-16-buffers "$T/lb-reader" -d $D --io mmap --buffers 16 --count 30 \
 	--expect-fmt YUYV:320x240 --timeout-ms 20000
 stop_writer
-expect_changes new-size-leaves 30 5 "after the second writer left"
+expect_changes new-size-leaves 30 4 "after the second writer left"
 
-# keep_format: the node keeps CAPTURE when the writer leaves: no event then,
-# one when keep_format is cleared
+# keep_format: the node keeps CAPTURE when the writer leaves: no event then;
+# a next writer's new size is announced at its S_FMT (the node announces
+# CAPTURE); one event when keep_format is cleared
 check keep-format-on v4l2-ctl -d $D -c keep_format=1
 start_writer 30 --size 320x240 --fps 30
 expect_udev_caps keep-format-capture $D :capture:
 stop_writer
 sleep 1
-expect_changes keep-format-leave 30 6 "after a writer left with keep_format=1 (only its start counts)"
+expect_changes keep-format-leave 30 5 "after a writer left with keep_format=1 (only its start counts)"
 expect_eq keep-format-still-capture :capture: "$(udev_caps $D)" "udev caps after the writer left with keep_format=1"
+start_writer 30 --size 160x120 --fps 30
+stop_writer
+expect_changes keep-format-new-size 30 6 "after a writer with a new size came and went with keep_format=1 (its S_FMT)"
 check keep-format-off v4l2-ctl -d $D -c keep_format=0
 expect_udev_caps keep-format-cleared $D :video_output:
 expect_changes keep-format-cleared-event 30 7 "after keep_format was cleared"
 
-# a new frame rate (S_PARM) is announced too: format event, then capture
-start_writer 30 --size 320x240 --fps 15
+# a new frame rate (S_PARM) while the node announces OUTPUT: announced with
+# the capture flip
+start_writer 30 --size 160x120 --fps 15
 expect_udev_caps new-fps-capture $D :capture:
-expect_changes new-fps 30 9 "after a writer with a new frame rate started"
+expect_changes new-fps 30 8 "after a writer with a new frame rate started"
 stop_writer
-expect_changes new-fps-leaves 30 10 "after that writer left"
+expect_changes new-fps-leaves 30 9 "after that writer left"
 lb_unload
 
 # ============================================ exclusive_caps=0, max_buffers=4
