@@ -9,6 +9,7 @@
 #   make check-debug  the VM suite under a KASAN/KMEMLEAK/lockdep kernel (slow, root)
 #   make deb        Debian packages in build/deb/ (dpkg-buildpackage in a scratch copy)
 #   make check-deb  those packages installed, used in the VM and purged, in a chroot
+#   make check-desktop  PipeWire, browsers and OBS against the module in the VM (slow)
 
 KERNELRELEASE ?= $(shell scripts/kernel-version.sh)
 KERNEL_DIR ?= /lib/modules/$(KERNELRELEASE)/build
@@ -33,7 +34,7 @@ PROGS += $(if $(shell echo 'int main(void){return 0;}' | $(CC) -m32 -static -x c
 HOST_TEST_SRC := $(wildcard tests/host/*.cpp)
 
 .PHONY: all module tools progs deps check check-host check-vm demo bench vm-shell \
-	clean install uninstall check-matrix sign check-debug deb check-deb ctl-docs lint
+	clean install uninstall check-matrix sign check-debug deb check-deb ctl-docs lint check-desktop
 
 all: module tools progs
 
@@ -127,6 +128,15 @@ bench: deps
 	$(MAKE) all
 	ko=$$(scripts/bench-deps.sh $(KERNELRELEASE)) && \
 		tests/vm/run.sh --kernel $(KERNELRELEASE) --bench --old-ko "$$ko" $(if $(T),--only "$(T)")
+
+# Desktop programs (PipeWire/WirePlumber, Chromium, Firefox, OBS) in the VM:
+# tests/vm/desktop/*.sh; their packages come from scripts/desktop-deps.sh (root).
+# T filters cases as for check-vm. docs/desktop.md.
+check-desktop: deps
+	scripts/desktop-deps.sh
+	$(MAKE) all
+	LB_TEST_CASES=tests/vm/desktop tests/vm/run.sh --kernel $(KERNELRELEASE) \
+		$(if $(T),--only "$(T)") --save-logs $(BUILD)/vm-desktop
 
 vm-shell: all
 	tests/vm/run.sh --kernel $(KERNELRELEASE) --shell

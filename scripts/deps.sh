@@ -7,7 +7,7 @@ PKGS=(
 	build-essential g++ make pkg-config kmod cpio xz-utils
 	linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static
-	v4l-utils ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base
+	v4l-utils ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base udev
 	gstreamer1.0-plugins-good
 	libgtest-dev
 	libavformat-dev libavcodec-dev libswscale-dev libavutil-dev

@@ -7,6 +7,8 @@
 #include "lb.h"
 
 #define LB_BASE_CAPS (V4L2_CAP_STREAMING | V4L2_CAP_READWRITE)
+/* Firefox (libwebrtc) scans /dev/video0 to /dev/video63 only */
+#define LB_BROWSER_MAX_NR 64
 
 u32 lb_dev_caps(const struct lb_dev *dev)
 {
@@ -16,10 +18,50 @@ u32 lb_dev_caps(const struct lb_dev *dev)
 				V4L2_CAP_VIDEO_OUTPUT);
 }
 
-/* Called with dev->lock held whenever ready_for_capture may change. */
+/*
+ * Tell udev that what the node announces changed: a KOBJ_CHANGE uevent on
+ * the video device makes udevd re-run its rules (v4l_id, ID_V4L_CAPABILITIES)
+ * and libudev users (PipeWire, WirePlumber, SDL) probe the node again. Only
+ * for a registered node: once removal began, udev gets the "remove" event.
+ */
+static void lb_dev_uevent(struct lb_dev *dev, const char *why)
+{
+	lockdep_assert_held(&dev->lock);
+	if (!video_is_registered(&dev->vdev))
+		return;
+	lb_dbg(dev, 1, "announcing a change to udev: %s\n", why);
+	kobject_uevent(&dev->vdev.dev.kobj, KOBJ_CHANGE);
+}
+
+/*
+ * Called with dev->lock held whenever ready_for_capture may change. The
+ * node's capabilities change with it only under exclusive_caps; udev hears
+ * of each change once.
+ */
 void lb_dev_update_caps(struct lb_dev *dev)
 {
-	dev->vdev.device_caps = lb_dev_caps(dev);
+	u32 caps = lb_dev_caps(dev);
+
+	lockdep_assert_held(&dev->lock);
+	if (caps == dev->vdev.device_caps)
+		return;
+	dev->vdev.device_caps = caps;
+	lb_dev_uevent(dev, caps & V4L2_CAP_VIDEO_CAPTURE ? "capture" : "output");
+}
+
+/*
+ * The format or the frame interval that readers are told (G_FMT,
+ * ENUM_FRAMESIZES, ENUM_FRAMEINTERVALS, G_PARM) changed: one uevent per
+ * change, while the node announces CAPTURE. A node that announces only
+ * OUTPUT (exclusive_caps, no frame yet) offers readers nothing to re-probe;
+ * its flip to CAPTURE is announced with the new format. Called with
+ * dev->lock held, never per frame.
+ */
+void lb_dev_format_changed(struct lb_dev *dev)
+{
+	lockdep_assert_held(&dev->lock);
+	if (dev->vdev.device_caps & V4L2_CAP_VIDEO_CAPTURE)
+		lb_dev_uevent(dev, "format");
 }
 
 void lb_dev_default_config(struct lb_config *cfg)
@@ -30,7 +72,7 @@ void lb_dev_default_config(struct lb_config *cfg)
 	cfg->max_width = 8192;
 	cfg->min_height = LB_MIN_HEIGHT;
 	cfg->max_height = 8192;
-	cfg->max_buffers = 8;
+	cfg->max_buffers = LB_MAX_BUFFERS;
 	cfg->max_openers = 128;
 }
 
@@ -131,6 +173,10 @@ int lb_dev_create(const struct lb_config *cfg, int index, struct lb_dev **out)
 		goto unregister_vdev;
 	}
 	dev->cfg.nr = vdev->num;
+	if (vdev->num >= LB_BROWSER_MAX_NR)
+		v4l2_printk(KERN_NOTICE, &dev->v4l2_dev,
+			    "/dev/video%d: Firefox looks only at /dev/video0 to /dev/video%d; give a lower video_nr if it must find this device\n",
+			    vdev->num, LB_BROWSER_MAX_NR - 1);
 	*out = dev;
 	return 0;
 

@@ -112,6 +112,7 @@ static int lb_s_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
 {
 	struct lb_dev *dev = video_drvdata(file);
 	struct lb_fh *fh = file_lb_fh(file);
+	struct v4l2_pix_format old;
 	int ret;
 
 	if (fh->image_writer)	/* the timeout image takes the current format */
@@ -128,7 +129,25 @@ static int lb_s_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
 	     f->fmt.pix.width != dev->pix.width ||
 	     f->fmt.pix.height != dev->pix.height))
 		return -EBUSY;
-	return lb_writer_set_format(dev, &f->fmt.pix);
+	old = dev->pix;
+	ret = lb_writer_set_format(dev, &f->fmt.pix);
+	if (!ret && (old.pixelformat != dev->pix.pixelformat ||
+		     old.width != dev->pix.width ||
+		     old.height != dev->pix.height))
+		lb_dev_format_changed(dev);
+	return ret;
+}
+
+/*
+ * Has a writer fixed the format? Then the capture side offers exactly that
+ * one size and interval (discrete, as browsers and PipeWire want them). The
+ * writer's own handle keeps seeing every size it may set.
+ */
+static bool lb_format_fixed(struct lb_dev *dev, struct lb_fh *fh)
+{
+	if (dev->ready_for_capture)
+		return true;
+	return dev->writer && dev->writer != fh;
 }
 
 static int lb_enum_framesizes(struct file *file, void *priv,
@@ -139,8 +158,8 @@ static int lb_enum_framesizes(struct file *file, void *priv,
 
 	if (!fmt)
 		return -EINVAL;
-	if (dev->ready_for_capture) {
-		/* a writer fixed the format: exactly that one size */
+	if (lb_format_fixed(dev, file_lb_fh(file))) {
+		/* exactly that one size */
 		if (fsize->index || fsize->pixel_format != dev->pix.pixelformat)
 			return -EINVAL;
 		fsize->type = V4L2_FRMSIZE_TYPE_DISCRETE;
@@ -167,7 +186,7 @@ static int lb_enum_frameintervals(struct file *file, void *priv,
 
 	if (fival->index || !lb_format_find(fival->pixel_format))
 		return -EINVAL;
-	if (dev->ready_for_capture) {
+	if (lb_format_fixed(dev, file_lb_fh(file))) {
 		if (fival->pixel_format != dev->pix.pixelformat ||
 		    fival->width != dev->pix.width ||
 		    fival->height != dev->pix.height)
@@ -228,7 +247,11 @@ static int lb_s_parm(struct file *file, void *priv, struct v4l2_streamparm *a)
 			*tpf = (struct v4l2_fract){ 1, 1000 };
 		else if (ns > NSEC_PER_SEC)
 			*tpf = (struct v4l2_fract){ 1, 1 };
-		dev->timeperframe = *tpf;
+		if (tpf->numerator != dev->timeperframe.numerator ||
+		    tpf->denominator != dev->timeperframe.denominator) {
+			dev->timeperframe = *tpf;
+			lb_dev_format_changed(dev);
+		}
 	}
 	return lb_g_parm(file, priv, a);
 }
@@ -456,19 +479,38 @@ static int lb_expbuf(struct file *file, void *priv,
 	return q ? vb2_expbuf(q, e) : ret;
 }
 
+/*
+ * A writer that sends frames with write() and never asked for buffers may
+ * still call STREAMON/STREAMOFF on the output side: OBS Studio's virtual
+ * camera does (S_FMT, STREAMON, write()...). Nothing to start or stop then.
+ * A handle that used REQBUFS, even REQBUFS(0), gets the streaming API's
+ * rules from vb2 (STREAMON without buffers: EINVAL).
+ */
+static bool lb_write_io_stream(struct lb_dev *dev, struct lb_fh *fh, u32 type)
+{
+	return type == V4L2_BUF_TYPE_VIDEO_OUTPUT && dev->writer == fh &&
+	       !dev->out_q.owner && !vb2_is_busy(&dev->out_q);
+}
+
 static int lb_streamon(struct file *file, void *priv, enum v4l2_buf_type t)
 {
+	struct lb_dev *dev = video_drvdata(file);
 	int ret;
 	struct vb2_queue *q = lb_buf_queue(file, t, &ret);
 
+	if (q && lb_write_io_stream(dev, file_lb_fh(file), t))
+		return 0;
 	return q ? vb2_streamon(q, t) : ret;
 }
 
 static int lb_streamoff(struct file *file, void *priv, enum v4l2_buf_type t)
 {
+	struct lb_dev *dev = video_drvdata(file);
 	int ret;
 	struct vb2_queue *q = lb_buf_queue(file, t, &ret);
 
+	if (q && lb_write_io_stream(dev, file_lb_fh(file), t))
+		return 0;
 	return q ? vb2_streamoff(q, t) : ret;
 }
 

@@ -43,9 +43,9 @@ static unsigned int n_max_readers;
 module_param_array(max_readers, int, &n_max_readers, 0444);
 MODULE_PARM_DESC(max_readers, "per device: readers streaming at once (0: unlimited, 1: V4L2's single owner)");
 
-static int max_buffers = 8;
+static int max_buffers = LB_MAX_BUFFERS;
 module_param(max_buffers, int, 0444);
-MODULE_PARM_DESC(max_buffers, "buffers per queue, 2..32 (default: 8)");
+MODULE_PARM_DESC(max_buffers, "most buffers a queue may have, 2..32 (default: 32, what videobuf2 allows: clients get the count they ask for)");
 
 static int max_openers = 128;
 module_param(max_openers, int, 0444);

@@ -183,7 +183,9 @@ cases)
 			|| result "FAIL: kmemleak/start: $(tail -n 1 "$LB_OUT/kmemleak-start.log")"
 	fi
 	n=0
-	mapfile -t files < <(find "$LB_ROOT/tests/vm/cases" -maxdepth 1 -name '*.sh' | LC_ALL=C sort)
+	# LB_TEST_CASES: another directory of cases (make check-desktop: tests/vm/desktop)
+	mapfile -t files < <(find "$LB_ROOT/${LB_TEST_CASES:-tests/vm/cases}" -maxdepth 1 -name '*.sh' |
+		LC_ALL=C sort)
 	for f in "${files[@]}"; do
 		name=$(basename "$f" .sh)
 		matches "$name" || continue

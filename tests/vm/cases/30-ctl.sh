@@ -35,7 +35,7 @@ ctl list-empty-json 0 "[]" "" list --json
 # ------------------------------------------------------------ add
 ctl add-default 0 /dev/video0 "" add
 expect_eq add-default-driver "v4l2 loopback" "$(v4l2_info /dev/video0 'Driver name')" "driver of /dev/video0"
-ctl query-default 0 "$(query_text 0 'Dummy video device (0x0000)' 2 8192 1 8192 8 128 no)" "" query 0
+ctl query-default 0 "$(query_text 0 'Dummy video device (0x0000)' 2 8192 1 8192 32 128 no)" "" query 0
 
 ctl add-all-options 0 /dev/video40 "" add -n "ctl cam" -w 1920 -h 1080 --min-width 64 \
 	--min-height 48 -x 1 -b 4 -o 7 --max-readers 1 /dev/video40
@@ -60,7 +60,7 @@ ctl add-number-json 0 '{
   "number": 41
 }' "" add --json 41
 ctl add-verbose 0 /dev/video42 "created /dev/video42:
-$(query_text 42 'Dummy video device (0x0003)' 2 8192 1 8192 8 128 no | tail -n +2)" add -v 42
+$(query_text 42 'Dummy video device (0x0003)' 2 8192 1 8192 32 128 no | tail -n +2)" add -v 42
 ctl add-verbose-json 0 '{
   "device": "/dev/video43",
   "number": 43,
@@ -72,7 +72,7 @@ ctl add-verbose-json 0 '{
     "max_width": 8192,
     "min_height": 1,
     "max_height": 8192,
-    "buffers": 8,
+    "buffers": 32,
     "max_openers": 128,
     "exclusive_caps": false,
     "debug": 0
@@ -107,22 +107,22 @@ name41="Dummy video device (0x0002)"
 name42="Dummy video device (0x0003)"
 ctl list 0 "$(printf 'DEVICE\tNAME\tFORMAT\n/dev/video0\t%s\tYUYV:640x480@30\n/dev/video40\tctl cam\tYUYV:640x480@30\n/dev/video41\t%s\tYUYV:640x480@30\n/dev/video42\t%s\tYUYV:640x480@30\n/dev/video43\tjson cam\tYUYV:640x480@30\n' \
 	"$name0" "$name41" "$name42" | table)" "" list
-ctl list-extended 0 "$(printf 'DEVICE\tNAME\tFORMAT\tSTATE\tCAPS\tMAX_READERS\tMAX_OPENERS\tBUFFERS\n/dev/video0\t%s\tYUYV:640x480@30\toutput\tcapture,output\t0\t128\t8\n/dev/video40\tctl cam\tYUYV:640x480@30\toutput\toutput\t1\t7\t4\n/dev/video41\t%s\tYUYV:640x480@30\toutput\tcapture,output\t0\t128\t8\n/dev/video42\t%s\tYUYV:640x480@30\toutput\tcapture,output\t0\t128\t8\n/dev/video43\tjson cam\tYUYV:640x480@30\toutput\tcapture,output\t0\t128\t8\n' \
+ctl list-extended 0 "$(printf 'DEVICE\tNAME\tFORMAT\tSTATE\tCAPS\tMAX_READERS\tMAX_OPENERS\tBUFFERS\n/dev/video0\t%s\tYUYV:640x480@30\toutput\tcapture,output\t0\t128\t32\n/dev/video40\tctl cam\tYUYV:640x480@30\toutput\toutput\t1\t7\t4\n/dev/video41\t%s\tYUYV:640x480@30\toutput\tcapture,output\t0\t128\t32\n/dev/video42\t%s\tYUYV:640x480@30\toutput\tcapture,output\t0\t128\t32\n/dev/video43\tjson cam\tYUYV:640x480@30\toutput\tcapture,output\t0\t128\t32\n' \
 	"$name0" "$name41" "$name42" | table)" "" list -e
 list_json_entry() { # NR NAME CAPS MAX_READERS MAX_OPENERS BUFFERS
 	printf '  {\n    "device": "/dev/video%s",\n    "number": %s,\n    "name": "%s",\n    "format": "YUYV:640x480@30",\n    "state": "output",\n    "caps": "%s",\n    "bus_info": "platform:v4l2loopback-%03d",\n    "max_readers": %s,\n    "max_openers": %s,\n    "buffers": %s\n  }' \
 		"$1" "$1" "$2" "$3" "$1" "$4" "$5" "$6"
 }
 ctl list-json 0 "[
-$(list_json_entry 0 "$name0" capture,output 0 128 8),
+$(list_json_entry 0 "$name0" capture,output 0 128 32),
 $(list_json_entry 40 "ctl cam" output 1 7 4),
-$(list_json_entry 41 "$name41" capture,output 0 128 8),
-$(list_json_entry 42 "$name42" capture,output 0 128 8),
-$(list_json_entry 43 "json cam" capture,output 0 128 8)
+$(list_json_entry 41 "$name41" capture,output 0 128 32),
+$(list_json_entry 42 "$name42" capture,output 0 128 32),
+$(list_json_entry 43 "json cam" capture,output 0 128 32)
 ]" "" list --json
 
 # ------------------------------------------------------------ query
-ctl query-two 0 "$(query_text 0 "$name0" 2 8192 1 8192 8 128 no)
+ctl query-two 0 "$(query_text 0 "$name0" 2 8192 1 8192 32 128 no)
 $(query_text 40 'ctl cam' 64 1920 48 1080 4 7 yes)" "" query 0 40
 ctl query-extended 0 "/dev/video40:
 $(printf '  %-19s%s\n' name 'ctl cam' width 64..1920 height 48..1080 buffers 4 'max openers' 7 \
@@ -143,7 +143,7 @@ ctl query-json 0 '[
     "debug": 0
   }
 ]' "" query --json 40
-ctl query-not-ours 1 "$(query_text 0 "$name0" 2 8192 1 8192 8 128 no)" \
+ctl query-not-ours 1 "$(query_text 0 "$name0" 2 8192 1 8192 32 128 no)" \
 	"$P: /dev/video99: V4L2LOOPBACK_CTL_QUERY: no such device: $NOT_OURS
 $P: /dev/video$vnr: V4L2LOOPBACK_CTL_QUERY: no such device: $NOT_OURS" query 99 0 "$vnr"
 usage_err query-no-dev query "missing DEV argument: give at least one device" query

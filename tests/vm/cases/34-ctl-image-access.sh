@@ -177,7 +177,7 @@ chgrp video /dev/v4l2loopback && chmod 0660 /dev/v4l2loopback
 ctl_as access-member-add 0 /dev/video46 "" "${MEMBER[@]}" -- add -n member 46
 [ -c /dev/video46 ] && [ "$(v4l2_info /dev/video46 'Card type')" = member ]
 ok access-member-node $? "/dev/video46 (card 'member') missing after the group member's add"
-ctl_as access-member-query 0 "$(query_text 46 member 2 8192 1 8192 8 128 no)" "" "${MEMBER[@]}" -- query 46
+ctl_as access-member-query 0 "$(query_text 46 member 2 8192 1 8192 32 128 no)" "" "${MEMBER[@]}" -- query 46
 ctl_as access-nonmember-add 1 "" "$DENIED" "${NOBODY[@]}" -- add 47
 [ ! -e /dev/video47 ]
 ok access-nonmember-nothing $? "/dev/video47 exists after a refused add"

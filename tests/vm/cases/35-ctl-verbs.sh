@@ -31,7 +31,7 @@ ln -s /dev/nonexistent "$W/dangling"
 for dev in 0 /dev/video0 video0 "$W/cam0"; do
 	ctl "dev-form-get-caps-${dev//\//_}" 0 "YUYV:640x480@30" "" get-caps "$dev"
 done
-ctl dev-form-query-symlink 0 "$(query_text 0 "$name0" 2 8192 1 8192 8 128 no)" "" query "$W/cam0"
+ctl dev-form-query-symlink 0 "$(query_text 0 "$name0" 2 8192 1 8192 32 128 no)" "" query "$W/cam0"
 ctl dev-not-video 1 "" "$P: $W/notvideo: not a video device node (it is /dev/null): give /dev/videoN, N or a symlink to a video node" get-caps "$W/notvideo"
 ctl dev-dangling 1 "" "$P: $W/dangling: resolve: no such file or directory: no such device: see v4l2loopback-ctl list" query "$W/dangling"
 ctl dev-missing 1 "" "$P: /dev/video99: open: no such file or directory: no such device: see v4l2loopback-ctl list" get-fps 99
