@@ -27,9 +27,15 @@ if [ ! -x $UDEVD ]; then
 	exit 0
 fi
 mon=
+# udevadm control ignores requests in a chroot: end udevd by its pid, so that
+# later cases do not have it open every new node (v4l_id) behind their backs
 stop_udev() {
 	[ -n "$mon" ] && kill "$mon" 2>/dev/null
 	udevadm control --exit 2>/dev/null
+	pkill -x systemd-udevd 2>/dev/null
+	wait_for 10 bash -c '! pgrep -x systemd-udevd'
+	pgrep -x systemd-udevd >/dev/null && pkill -9 -x systemd-udevd
+	return 0
 }
 trap stop_udev EXIT
 $UDEVD --daemon --resolve-names=never

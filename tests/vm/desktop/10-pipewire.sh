@@ -117,8 +117,10 @@ read_all() {
 		! "video/x-raw,format=YUY2,width=$w,height=$h" \
 		! filesink location="$O/$tag-pw.raw" >"$O/$tag-gst.log" 2>&1 &
 	pgst=$!
-	v4l2-ctl -d $D --stream-mmap --stream-count="$n" --stream-to="$O/$tag-v4l2ctl.raw" \
-		>"$O/$tag-v4l2ctl.log" 2>&1 &
+	# through a pipe: $O is on 9p, whose zero-copy writes cannot pin the pages of
+	# a mapped capture buffer (docs/how-it-works.md, "Mappings")
+	(v4l2-ctl -d $D --stream-mmap --stream-count="$n" --stream-to=- \
+		2>"$O/$tag-v4l2ctl.log" | cat >"$O/$tag-v4l2ctl.raw") &
 	pctl=$!
 	ffmpeg -nostdin -hide_banner -loglevel warning -f v4l2 -i $D -frames:v "$n" \
 		-fps_mode passthrough -c:v rawvideo -f rawvideo -y "$O/$tag-ffmpeg.raw" >"$O/$tag-ffmpeg.log" 2>&1 &
