@@ -209,6 +209,7 @@ void lb_dev_destroy(struct lb_dev *dev)
 	vb2_queue_error(&dev->out_q);
 	list_for_each_entry(fh, &dev->readers, reader_entry)
 		vb2_queue_error(&fh->cap_q);
+	lb_readers_gone(dev);
 	mutex_unlock(&dev->lock);
 	v4l2_device_disconnect(&dev->v4l2_dev);
 	v4l2_device_put(&dev->v4l2_dev);

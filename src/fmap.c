@@ -11,14 +11,27 @@
  *
  * A buffer that shows a frame maps the frame's pages into the reader
  * read-only, the whole window on the first fault (one fault per frame and
- * mapping, not one per page). When the reader writes into its buffer, which
- * V4L2 allows, the page it writes becomes a page of its own: a copy of the
- * frame's page (copy-on-write, in pfn_mkwrite). Pages that show no frame
- * (before the first frame, or past its end) are the reader's own, zeroed.
- * When the buffer goes back to the driver (QBUF, lb_fmap_clear()) and when
- * it gets a frame (lb_fmap_show()), every mapping of it is zapped, its own
- * pages freed and the frame it showed released: the reader sees the next
- * frame, never its old scribbles nor another reader's.
+ * mapping, not one per page, in batches: vm_insert_pages()). When the
+ * reader writes into its buffer, which V4L2 allows, the page it writes
+ * becomes a page of its own: a copy of the frame's page (copy-on-write,
+ * in page_mkwrite). Pages that show no frame (before the first frame, or
+ * past its end) are the reader's own, zeroed. When the buffer goes back to
+ * the driver (QBUF, lb_fmap_clear()) the frame it showed is released and
+ * its own pages are zapped and freed: the reader sees the next frame,
+ * never its old scribbles nor another reader's.
+ *
+ * Reuse: a queued buffer keeps its mappings of the frame it showed last
+ * (read-only, @mapped_id), since the pool hands the same memory out again
+ * for a later frame (the same lb_frame.id). If the buffer gets such a
+ * frame (lb_fmap_show()), the mappings stay and the reader looks at it
+ * without a fault; readers get frames in the queued buffer that maps them
+ * already, if they have one (lb_fmap_maps(), reader.c). Any other frame
+ * zaps them first. Meanwhile a queued buffer shows whatever that memory
+ * holds, which V4L2 applications do not look at (and which is this
+ * device's frames, that any reader may see). Such pages stay allocated
+ * while mapped, by the PTEs' references, even after their frame is freed:
+ * at most the reader's queued MMAP buffers' worth, until the buffer gets
+ * another frame or is freed (REQBUFS(0), close) or unmapped.
  *
  * A buffer that is exported (EXPBUF) or used by read() needs one kernel
  * address for its whole life: it falls back to private memory, a vb2_vmalloc
@@ -34,18 +47,24 @@
  * offset would at worst refault each other.
  *
  * Locking:
- *  - @lock (a mutex per buffer) protects @frame, @own, @mapped, @mapping and
- *    @vpriv. Taken in the fault handlers (under the mm's mmap or VMA lock)
- *    and by lb_fmap_show()/lb_fmap_clear()/the private fallback (under the
- *    device lock). Order: device lock -> @lock; mmap_lock -> @lock;
+ *  - @lock (a mutex per buffer) protects @frame, @own, @mapped, @filled,
+ *    @mapped_id, @mapping and @vpriv. Taken in the fault handlers (under
+ *    the mm's mmap or VMA lock), by vm_ops close (mmap_lock held) and by
+ *    lb_fmap_show()/lb_fmap_clear()/the private fallback (under the device
+ *    lock). Order: device lock -> @lock; mmap_lock -> @lock;
  *    @lock -> i_mmap_rwsem (unmap_mapping_range()). Nothing takes the
  *    device lock or an mmap_lock under @lock.
- *  - PTEs to a frame's pages or to own pages exist only while @lock
- *    holders see that frame or page in the buffer: they are inserted under
- *    @lock, and every change of @frame or @own zaps them first, under @lock.
- *    So freeing a frame or an own page after the zap never leaves a stale
- *    mapping (the PTEs are raw pfn mappings, VM_PFNMAP: they hold no page
- *    reference).
+ *  - PTEs are inserted under @lock, and only to what the buffer shows:
+ *    own pages, the private memory, @frame's pages. Every change of what
+ *    it shows zaps them first, under @lock, except that a queued buffer's
+ *    mappings of @mapped_id's pages may stay (Reuse): a dequeued buffer
+ *    maps nothing but its frame and its own pages, so a reader never sees
+ *    a frame change under it.
+ *  - The mappings are VM_MIXEDMAP with ordinary pages: every PTE holds a
+ *    page reference (dropped by the zap), and so does anything that pins
+ *    the pages through a mapping (O_DIRECT, vmsplice): a page outlives its
+ *    frame as long as that, never freed under a user. The pages are
+ *    vmalloc'ed or alloc_page()d, never anonymous nor in a page cache.
  *
  * Lifetime: @users counts vb2's reference (dropped by .put when vb2 frees
  * the buffer) and one per VMA (vm_ops open/close). The last drop releases
@@ -58,6 +77,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/mount.h>
+#include <linux/pagemap.h>
 #include <linux/mutex.h>
 #include <linux/pseudo_fs.h>
 #include <linux/refcount.h>
@@ -71,6 +91,10 @@
 #define LB_FS_MAGIC 0x4c424653	/* "LBFS" */
 /* buffer offsets wrap here: far below the largest loff_t */
 #define LB_FMAP_PGOFF_MASK ((1UL << 40) - 1)
+/* pages mapped per vm_insert_pages() call in a fault */
+#define LB_FMAP_BATCH 64
+/* VMAs of one buffer that remember being filled (more just fill again) */
+#define LB_FMAP_FILLED 4
 
 /**
  * struct lb_fmap - one MMAP capture buffer
@@ -83,7 +107,9 @@
  * @mapping: that address_space, once the buffer has been mapped [@lock]
  * @frame: the frame shown, or NULL [@lock]
  * @own: the reader's own pages, by page index, or NULL [@lock]
- * @mapped: PTEs may exist since the last zap [@lock]
+ * @mapped: PTEs may exist since the last zap of the whole buffer [@lock]
+ * @filled: VMAs whose whole window was mapped since then [@lock]
+ * @mapped_id: the id of the frame whose pages the mappings show [@lock]
  * @vpriv: private memory (vb2_vmalloc), once exported or used by read()
  *         or write() [@lock to set; then fixed]
  * @kvaddr: its kernel address
@@ -100,6 +126,8 @@ struct lb_fmap {
 	struct lb_frame *frame;
 	struct page **own;
 	bool mapped;
+	struct vm_area_struct *filled[LB_FMAP_FILLED];
+	u64 mapped_id;
 	void *vpriv;
 	void *kvaddr;
 	bool out;
@@ -177,6 +205,16 @@ static void lb_fmap_zap(struct lb_fmap *m, unsigned long first,
 				    (loff_t)n << PAGE_SHIFT, 1);
 }
 
+/* Zap every mapping of the whole buffer. Called with @lock. */
+static void lb_fmap_zap_all(struct lb_fmap *m)
+{
+	lockdep_assert_held(&m->lock);
+	if (m->mapped)
+		lb_fmap_zap(m, 0, m->npages);
+	m->mapped = false;
+	memset(m->filled, 0, sizeof(m->filled));
+}
+
 /*
  * Forget what the buffer shows: zap its mappings, free its own pages,
  * release its frame. Called with @lock.
@@ -186,10 +224,7 @@ static void lb_fmap_reset(struct lb_fmap *m)
 	unsigned long i;
 
 	lockdep_assert_held(&m->lock);
-	if (m->mapped) {
-		lb_fmap_zap(m, 0, m->npages);
-		m->mapped = false;
-	}
+	lb_fmap_zap_all(m);
 	if (m->own) {
 		for (i = 0; i < m->npages; i++)
 			if (m->own[i]) {
@@ -256,39 +291,118 @@ static struct page *lb_fmap_own_page(struct lb_fmap *m, unsigned long k)
 }
 
 /*
- * What page @k maps to without making anything: the private memory, the
- * writer's frame, an own page, or the frame's page (read-only: *@ro).
+ * The page @k shows now, without making anything: the private memory, an
+ * own page, or the frame's page; NULL if it would need a page of its own.
  * Called with @lock.
  */
-static unsigned long lb_fmap_pfn(struct lb_fmap *m, unsigned long k, bool *ro)
+static struct page *lb_fmap_page(struct lb_fmap *m, unsigned long k)
 {
-	struct page *page;
-
 	lockdep_assert_held(&m->lock);
-	*ro = false;
 	if (m->kvaddr)
-		return vmalloc_to_pfn(m->kvaddr + (k << PAGE_SHIFT));
-	if (m->out) {
-		page = lb_fmap_frame_page(m, k);
-		return page ? page_to_pfn(page) : 0;
-	}
+		return vmalloc_to_page(m->kvaddr + (k << PAGE_SHIFT));
 	if (m->own && m->own[k])
-		return page_to_pfn(m->own[k]);
-	page = lb_fmap_frame_page(m, k);
-	*ro = true;
-	return page ? page_to_pfn(page) : 0;
+		return m->own[k];
+	return lb_fmap_frame_page(m, k);
 }
 
-static pgprot_t lb_fmap_prot(struct vm_area_struct *vma, bool ro)
+/* Is page @k one that nobody but this buffer's mappings may write? */
+static bool lb_fmap_writable(struct lb_fmap *m, unsigned long k)
 {
-	return vm_get_page_prot(ro ? vma->vm_flags & ~VM_WRITE : vma->vm_flags);
+	lockdep_assert_held(&m->lock);
+	return m->out || m->kvaddr || (m->own && m->own[k]);
 }
 
 /*
- * A fault on a buffer's mapping: map the whole window at once, the faulting
- * page first (an own copy if it is a write), then every other page that
- * needs nothing made. Pages that would need a page of their own fault
- * again when touched.
+ * Map pages [@first, @first + @n) of @m into @vma from @addr on, in runs
+ * (vm_insert_pages() takes the page-table lock once per batch), skipping
+ * pages that would need a page of their own and pages already mapped.
+ * Called with @lock.
+ */
+static void lb_fmap_insert(struct lb_fmap *m, struct vm_area_struct *vma,
+			   unsigned long addr, unsigned long first,
+			   unsigned long n)
+{
+	struct page *run[LB_FMAP_BATCH];
+	unsigned long i = 0, len, left;
+
+	lockdep_assert_held(&m->lock);
+	while (i < n) {
+		for (len = 0; len < LB_FMAP_BATCH && i + len < n; len++) {
+			run[len] = lb_fmap_page(m, first + i + len);
+			if (!run[len])
+				break;
+		}
+		if (!len) {
+			i++;
+			continue;
+		}
+		left = len;
+		if (vm_insert_pages(vma, addr + (i << PAGE_SHIFT), run, &left) &&
+		    left == len) {
+			/* the first of the run is mapped already (or cannot be) */
+			left--;
+		}
+		i += len - left;
+	}
+}
+
+/*
+ * Was @vma's whole window mapped since the last zap of the whole buffer?
+ * If not, it is from now on (@fill). Called with @lock.
+ */
+static bool lb_fmap_filled(struct lb_fmap *m, struct vm_area_struct *vma,
+			   bool fill)
+{
+	int i, free = -1;
+
+	lockdep_assert_held(&m->lock);
+	for (i = 0; i < LB_FMAP_FILLED; i++) {
+		if (m->filled[i] == vma)
+			return true;
+		if (!m->filled[i] && free < 0)
+			free = i;
+	}
+	if (fill && free >= 0)
+		m->filled[free] = vma;
+	return false;
+}
+
+/*
+ * Map page @k of @m at @addr of @vma: what the buffer shows there, or a
+ * page of its own if it shows nothing there or if a reader writes (@write)
+ * to a frame's page. Called with @lock.
+ */
+static vm_fault_t lb_fmap_insert_one(struct lb_fmap *m,
+				     struct vm_area_struct *vma,
+				     unsigned long addr, unsigned long k,
+				     bool write)
+{
+	struct page *page = lb_fmap_page(m, k);
+	unsigned long one = 1;
+	int err;
+
+	lockdep_assert_held(&m->lock);
+	if (!page || (write && !lb_fmap_writable(m, k)))
+		page = lb_fmap_own_page(m, k);
+	if (!page)
+		return VM_FAULT_OOM;
+	m->mapped = true;
+	if (m->frame)
+		m->mapped_id = m->frame->id;
+	err = vm_insert_pages(vma, addr & PAGE_MASK, &page, &one);
+	return err && err != -EBUSY ? vmf_error(err) : VM_FAULT_NOPAGE;
+}
+
+/*
+ * A fault on a buffer's mapping. The first one after the buffer changed
+ * maps the whole window at once (one fault per frame and mapping, not one
+ * per page), the faulting page first; later ones (a page made the
+ * reader's own, madvise) map their page. Pages that would need a page of
+ * their own fault again when touched.
+ *
+ * Pages go in with the VMA's protection: a reader's is read-only (its
+ * vm_ops have .page_mkwrite, so the core write-protects shared mappings),
+ * so the first write to each page comes to lb_fmap_page_mkwrite().
  */
 static vm_fault_t lb_fmap_fault(struct vm_fault *vmf)
 {
@@ -296,77 +410,48 @@ static vm_fault_t lb_fmap_fault(struct vm_fault *vmf)
 	struct lb_fmap *m = vma->vm_private_data;
 	unsigned long first = vma->vm_pgoff - m->pgoff;
 	unsigned long k = vmf->pgoff - m->pgoff;
-	unsigned long i, n = vma_pages(vma), pfn;
-	struct page *page;
 	vm_fault_t ret;
-	bool ro;
 
-	if (k >= m->npages || first + n > m->npages)
+	if (k >= m->npages || first + vma_pages(vma) > m->npages)
 		return VM_FAULT_SIGBUS;
 	mutex_lock(&m->lock);
-	pfn = lb_fmap_pfn(m, k, &ro);
-	if (!pfn || (ro && (vmf->flags & FAULT_FLAG_WRITE))) {
-		page = lb_fmap_own_page(m, k);
-		if (!page) {
-			mutex_unlock(&m->lock);
-			return VM_FAULT_OOM;
-		}
-		pfn = page_to_pfn(page);
-		ro = false;
-	}
-	m->mapped = true;
-	ret = vmf_insert_pfn_prot(vma, vmf->address, pfn, lb_fmap_prot(vma, ro));
-	if (ret & VM_FAULT_ERROR)
-		goto unlock;
-	for (i = 0; i < n; i++) {
-		if (first + i == k)
-			continue;
-		pfn = lb_fmap_pfn(m, first + i, &ro);
-		if (!pfn)
-			continue;
-		/* never an error for a page that was not asked for */
-		if (vmf_insert_pfn_prot(vma, vma->vm_start + (i << PAGE_SHIFT),
-					pfn, lb_fmap_prot(vma, ro)) &
-		    VM_FAULT_ERROR)
-			break;
-	}
-	ret = VM_FAULT_NOPAGE;
-unlock:
+	ret = lb_fmap_insert_one(m, vma, vmf->address, k,
+				 vmf->flags & FAULT_FLAG_WRITE);
+	if (ret == VM_FAULT_NOPAGE && !lb_fmap_filled(m, vma, true))
+		lb_fmap_insert(m, vma, vma->vm_start, first, vma_pages(vma));
 	mutex_unlock(&m->lock);
 	return ret;
 }
 
 /*
- * A write to a read-only page: a frame's page becomes the reader's own
- * copy (in every mapping of the buffer); an own page just turns writable.
+ * A reader's first write to a mapped page. An own page (or private
+ * memory) turns writable: returned locked, as the core wants it. A frame's
+ * page becomes the reader's own copy first: the frame's page is zapped in
+ * every mapping of the buffer and the copy mapped here, read-only like the
+ * rest (6.12 exports no call that maps a page writable from a driver's
+ * fault handler): the retried write comes back here and makes it
+ * writable, one more fault per page a reader writes into.
  */
-static vm_fault_t lb_fmap_pfn_mkwrite(struct vm_fault *vmf)
+static vm_fault_t lb_fmap_page_mkwrite(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct lb_fmap *m = vma->vm_private_data;
 	unsigned long k = vmf->pgoff - m->pgoff;
-	struct page *page;
 	vm_fault_t ret;
-	bool ro;
 
 	if (k >= m->npages)
 		return VM_FAULT_SIGBUS;
 	mutex_lock(&m->lock);
-	if (lb_fmap_pfn(m, k, &ro) && !ro) {
+	if (lb_fmap_page(m, k) == vmf->page && lb_fmap_writable(m, k)) {
 		mutex_unlock(&m->lock);
-		return 0;
+		lock_page(vmf->page);
+		return VM_FAULT_LOCKED;
 	}
-	page = lb_fmap_own_page(m, k);
-	if (!page) {
-		mutex_unlock(&m->lock);
-		return VM_FAULT_OOM;
-	}
+	/* a frame's page, or the buffer shows something else by now */
 	lb_fmap_zap(m, k, 1);
-	m->mapped = true;
-	ret = vmf_insert_pfn_prot(vma, vmf->address, page_to_pfn(page),
-				  lb_fmap_prot(vma, false));
+	ret = lb_fmap_insert_one(m, vma, vmf->address, k, true);
 	mutex_unlock(&m->lock);
-	return ret & VM_FAULT_ERROR ? ret : VM_FAULT_NOPAGE;
+	return ret;
 }
 
 static void lb_fmap_vm_open(struct vm_area_struct *vma)
@@ -378,14 +463,30 @@ static void lb_fmap_vm_open(struct vm_area_struct *vma)
 
 static void lb_fmap_vm_close(struct vm_area_struct *vma)
 {
-	lb_fmap_drop(vma->vm_private_data);
+	struct lb_fmap *m = vma->vm_private_data;
+	int i;
+
+	mutex_lock(&m->lock);
+	for (i = 0; i < LB_FMAP_FILLED; i++)
+		if (m->filled[i] == vma)
+			m->filled[i] = NULL;
+	mutex_unlock(&m->lock);
+	lb_fmap_drop(m);
 }
 
+/* a reader's buffer: its writes to frames' pages are copied first */
 static const struct vm_operations_struct lb_fmap_vm_ops = {
 	.open = lb_fmap_vm_open,
 	.close = lb_fmap_vm_close,
 	.fault = lb_fmap_fault,
-	.pfn_mkwrite = lb_fmap_pfn_mkwrite,
+	.page_mkwrite = lb_fmap_page_mkwrite,
+};
+
+/* the writer's buffer: its frame is its own to write until it is queued */
+static const struct vm_operations_struct lb_fmap_out_vm_ops = {
+	.open = lb_fmap_vm_open,
+	.close = lb_fmap_vm_close,
+	.fault = lb_fmap_fault,
 };
 
 static void *lb_fmap_alloc(struct vb2_buffer *vb, struct device *dev,
@@ -416,9 +517,19 @@ static void *lb_fmap_alloc(struct vb2_buffer *vb, struct device *dev,
 	return m;
 }
 
+/*
+ * vb2 frees the buffer. Mappings of the frame it shows stay readable until
+ * they go; mappings of a frame it no longer shows go now.
+ */
 static void lb_fmap_put(void *priv)
 {
-	lb_fmap_drop(priv);
+	struct lb_fmap *m = priv;
+
+	mutex_lock(&m->lock);
+	if (!m->frame)
+		lb_fmap_zap_all(m);
+	mutex_unlock(&m->lock);
+	lb_fmap_drop(m);
 }
 
 static unsigned int lb_fmap_num_users(void *priv)
@@ -438,9 +549,9 @@ static int lb_fmap_mmap(void *priv, struct vm_area_struct *vma)
 	m->mapping = vma->vm_file->f_mapping;
 	mutex_unlock(&m->lock);
 	vma->vm_pgoff = m->pgoff;
-	lb_vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
+	lb_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_private_data = m;
-	vma->vm_ops = &lb_fmap_vm_ops;
+	vma->vm_ops = m->out ? &lb_fmap_out_vm_ops : &lb_fmap_vm_ops;
 	refcount_inc(&m->users);
 	return 0;
 }
@@ -560,24 +671,63 @@ bool lb_fmap_shares(struct vb2_buffer *vb)
 	       !lb_fmap_of(vb)->kvaddr;
 }
 
+/*
+ * Do @m's mappings show @f's pages already, and nothing of the reader's
+ * own? Called with @lock.
+ */
+static bool lb_fmap_maps_locked(struct lb_fmap *m, struct lb_frame *f)
+{
+	lockdep_assert_held(&m->lock);
+	return m->mapped && !m->own && m->mapped_id == f->id;
+}
+
+/*
+ * Would @vb show @f without touching a page table (see "Reuse" above)?
+ * Called with the device lock.
+ */
+bool lb_fmap_maps(struct vb2_buffer *vb, struct lb_frame *f)
+{
+	struct lb_fmap *m = lb_fmap_of(vb);
+	bool ret;
+
+	mutex_lock(&m->lock);
+	ret = lb_fmap_maps_locked(m, f);
+	mutex_unlock(&m->lock);
+	return ret;
+}
+
 /* @vb shows @f from now on. Called with the device lock. */
 void lb_fmap_show(struct vb2_buffer *vb, struct lb_frame *f)
 {
 	struct lb_fmap *m = lb_fmap_of(vb);
 
 	mutex_lock(&m->lock);
-	lb_fmap_reset(m);
+	if (lb_fmap_maps_locked(m, f)) {
+		lb_frame_put(m->frame);
+		m->frame = NULL;
+	} else {
+		lb_fmap_reset(m);
+	}
 	m->frame = lb_frame_get(f);
 	mutex_unlock(&m->lock);
 }
 
-/* @vb went back to the driver: it shows nothing. Called with the device lock. */
+/*
+ * @vb went back to the driver: it shows nothing, and its pages of its own
+ * are gone. Its mappings of the frame it showed may stay (see "Reuse").
+ * Called with the device lock.
+ */
 void lb_fmap_clear(struct vb2_buffer *vb)
 {
 	struct lb_fmap *m = lb_fmap_of(vb);
 
 	mutex_lock(&m->lock);
-	lb_fmap_reset(m);
+	if (m->own) {
+		lb_fmap_reset(m);
+	} else {
+		lb_frame_put(m->frame);
+		m->frame = NULL;
+	}
 	mutex_unlock(&m->lock);
 }
 
@@ -592,10 +742,7 @@ struct lb_frame *lb_fmap_swap(struct vb2_buffer *vb, struct lb_frame *fresh)
 	struct lb_frame *f;
 
 	mutex_lock(&m->lock);
-	if (m->mapped) {
-		lb_fmap_zap(m, 0, m->npages);
-		m->mapped = false;
-	}
+	lb_fmap_zap_all(m);
 	f = m->frame;
 	m->frame = fresh;
 	mutex_unlock(&m->lock);

@@ -57,6 +57,7 @@ static int lb_release(struct file *file)
 	mutex_lock(&dev->lock);
 	lb_writer_release(dev, fh);
 	vb2_queue_release(&fh->cap_q);
+	lb_reader_read_stop(dev, fh);
 	lb_reader_release(dev, fh);
 	dev->openers--;
 	mutex_unlock(&dev->lock);
@@ -74,24 +75,8 @@ static ssize_t lb_read(struct file *file, char __user *buf, size_t count,
 {
 	struct lb_dev *dev = video_drvdata(file);
 	struct lb_fh *fh = to_lb_fh(lb_file_fh(file));
-	ssize_t ret;
 
-	if (mutex_lock_interruptible(&dev->lock))
-		return -ERESTARTSYS;
-	if (!lb_type_allowed(dev, fh, V4L2_BUF_TYPE_VIDEO_CAPTURE)) {
-		ret = -EINVAL;
-		goto unlock;
-	}
-	ret = lb_reader_claim(dev, fh);
-	if (ret)
-		goto unlock;
-	ret = vb2_read(&fh->cap_q, buf, count, ppos,
-		       file->f_flags & O_NONBLOCK);
-	if (!fh->cap_q.fileio && !vb2_is_busy(&fh->cap_q))
-		lb_reader_release(dev, fh);
-unlock:
-	mutex_unlock(&dev->lock);
-	return ret;
+	return lb_reader_read(dev, fh, buf, count, file->f_flags & O_NONBLOCK);
 }
 
 static ssize_t lb_write(struct file *file, const char __user *buf,
@@ -140,26 +125,15 @@ static __poll_t lb_poll(struct file *file, struct poll_table_struct *wait)
 {
 	struct lb_dev *dev = video_drvdata(file);
 	struct lb_fh *fh = to_lb_fh(lb_file_fh(file));
-	__poll_t req = poll_requested_events(wait);
-	__poll_t res = 0;
+	__poll_t res;
 
 	mutex_lock(&dev->lock);
-	if (dev->writer == fh) {
+	if (dev->writer == fh)
 		res = vb2_poll(&dev->out_q, file, wait);
-	} else if (lb_type_allowed(dev, fh, V4L2_BUF_TYPE_VIDEO_CAPTURE)) {
-		/* vb2 starts read() emulation on poll: that makes a reader */
-		if (!fh->is_reader && (req & (EPOLLIN | EPOLLRDNORM)) &&
-		    lb_reader_claim(dev, fh)) {
-			res = EPOLLERR;
-			goto unlock;
-		}
-		res = vb2_poll(&fh->cap_q, file, wait);
-		if (!vb2_is_busy(&fh->cap_q) && !fh->cap_q.fileio)
-			lb_reader_release(dev, fh);
-	} else {
+	else if (lb_type_allowed(dev, fh, V4L2_BUF_TYPE_VIDEO_CAPTURE))
+		res = lb_reader_poll(dev, fh, file, wait);
+	else
 		res = v4l2_ctrl_poll(file, wait);
-	}
-unlock:
 	mutex_unlock(&dev->lock);
 	return res;
 }

@@ -7,9 +7,11 @@
  * pointer to a frame holds a reference of its own (lb_frame_get()): the
  * store, the timeout image, and each buffer that shows the frame.
  * lb_frame_put() drops one; the last one frees the memory, or gives it back
- * to the device's pool. A frame's pages are mapped into a process only while
- * a buffer holds a reference (fmap.c unmaps them before it drops it), so
- * freed or reused pages are never mapped.
+ * to the device's pool. A buffer that holds a frame (a dequeued one) maps
+ * only that frame's pages; a queued buffer may keep mapping the pages of the
+ * frame it showed last, read-only, which then hold that frame, a later
+ * frame in the same memory (@id) or, once freed, nothing the kernel uses
+ * (the mappings' page references keep the pages, fmap.c "Reuse").
  * Puts happen in process context only (vfree may sleep).
  *
  * The pool: a device keeps a few frames of its current size whose last
@@ -56,6 +58,7 @@ struct lb_pool {
 static atomic_long_t lb_frames_live;
 static atomic_long_t lb_frames_pooled;
 static atomic_long_t lb_frame_pages_live;
+static atomic64_t lb_frame_ids;
 atomic_long_t lb_own_pages_live;
 atomic_long_t lb_fmaps_live;
 static struct dentry *lb_debugfs;
@@ -87,6 +90,7 @@ static struct lb_frame *lb_frame_new(size_t size, bool zero)
 	}
 	for (i = 0; i < n; i++)
 		f->pages[i] = vmalloc_to_page(f->vaddr + (i << PAGE_SHIFT));
+	f->id = atomic64_inc_return(&lb_frame_ids);
 	atomic_long_add(n, &lb_frame_pages_live);
 	return f;
 }

@@ -28,6 +28,7 @@ struct vb2_queue;
  * @bytes: bytes of image; the rest up to @size is zero
  * @pool: the pool it goes back to, or NULL
  * @entry: in the pool's free list, while it is there
+ * @id: names @pages: unique to this memory, kept when the pool reuses it
  *
  * A frame is filled by its creator while only the creator holds it; once
  * it is published (made the store's frame, the timeout image, or shown in a
@@ -41,6 +42,7 @@ struct lb_frame {
 	u32 bytes;
 	struct lb_pool *pool;
 	struct list_head entry;
+	u64 id;
 };
 
 extern atomic_long_t lb_own_pages_live;
@@ -72,6 +74,7 @@ void lb_fmap_release(struct file *file);
 bool lb_fmap_shares(struct vb2_buffer *vb);
 void lb_fmap_show(struct vb2_buffer *vb, struct lb_frame *f);
 void lb_fmap_clear(struct vb2_buffer *vb);
+bool lb_fmap_maps(struct vb2_buffer *vb, struct lb_frame *f);
 struct lb_frame *lb_fmap_swap(struct vb2_buffer *vb, struct lb_frame *fresh);
 int lb_fmap_set_memory(struct vb2_queue *q, u32 memory, bool free);
 

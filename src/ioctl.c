@@ -350,6 +350,8 @@ static int lb_reqbufs(struct file *file, void *priv,
 			lb_writer_release(dev, fh);
 		return ret;
 	}
+	if (fh->rd_mode)
+		return -EBUSY;	/* a read() reader */
 	ret = p->count ? lb_reader_claim(dev, fh) : lb_reader_may_claim(dev, fh);
 	if (!ret && p->count)
 		ret = lb_fmap_set_memory(&fh->cap_q, p->memory, true);
@@ -387,6 +389,8 @@ static int lb_create_bufs(struct file *file, void *priv,
 			lb_fmap_set_memory(&dev->out_q, p->memory, false);
 		return vb2_ioctl_create_bufs(file, priv, p);
 	}
+	if (fh->rd_mode)
+		return -EBUSY;	/* a read() reader */
 	ret = p->count ? lb_reader_claim(dev, fh) : lb_reader_may_claim(dev, fh);
 	if (ret)
 		return ret;
@@ -406,8 +410,14 @@ static struct vb2_queue *lb_buf_queue(struct file *file, u32 type, int *err)
 	*err = -EINVAL;
 	if (!lb_type_allowed(dev, fh, type))
 		return NULL;
-	if (type == V4L2_BUF_TYPE_VIDEO_CAPTURE)
+	if (type == V4L2_BUF_TYPE_VIDEO_CAPTURE) {
+		/* a read() reader (reader.c): no streaming API */
+		if (fh->rd_mode) {
+			*err = -EBUSY;
+			return NULL;
+		}
 		return &fh->cap_q;
+	}
 	if (dev->out_q.owner && dev->out_q.owner != &fh->fh) {
 		*err = -EBUSY;
 		return NULL;

@@ -172,6 +172,16 @@ struct lb_dev {
  * @source_changed: the format changed under this reader's buffers [L]
  * @image_writer: opened after timeout_image_io: write() sets the timeout image
  * @image_pos: bytes of the timeout image written so far [L]
+ * @rd_mode: a read() reader (reader.c "read()") [L]
+ * @rd_error: the device is gone: read() fails with EIO [L]
+ * @rd_ring: frames delivered and not read yet, oldest at @rd_head [L]
+ * @rd_head: index of the oldest in @rd_ring [L]
+ * @rd_count: how many @rd_ring holds [L]
+ * @rd_max: how many it may hold [L]
+ * @rd_cur: the frame read() is reading [@rd_lock and L to change]
+ * @rd_pos: bytes of it read so far [@rd_lock and L]
+ * @rd_lock: one read() at a time on this handle
+ * @rd_wq: read() and poll() wait here for a frame
  */
 struct lb_fh {
 	struct v4l2_fh fh;
@@ -189,6 +199,16 @@ struct lb_fh {
 	bool source_changed;
 	bool image_writer;
 	u32 image_pos;
+	bool rd_mode;
+	bool rd_error;
+	struct lb_frame *rd_ring[LB_MAX_BUFFERS];
+	unsigned int rd_head;
+	unsigned int rd_count;
+	unsigned int rd_max;
+	struct lb_frame *rd_cur;
+	u32 rd_pos;
+	struct mutex rd_lock;	/* see above */
+	wait_queue_head_t rd_wq;
 };
 
 /**
@@ -269,6 +289,12 @@ void lb_readers_copy(struct lb_dev *dev, struct lb_copy *c, int n,
 void lb_readers_copy_end(struct lb_dev *dev, struct lb_copy *c, int n,
 			 bool copied);
 void lb_readers_source_change(struct lb_dev *dev);
+ssize_t lb_reader_read(struct lb_dev *dev, struct lb_fh *fh, char __user *buf,
+		       size_t count, bool nonblock);
+__poll_t lb_reader_poll(struct lb_dev *dev, struct lb_fh *fh,
+			struct file *file, struct poll_table_struct *wait);
+void lb_reader_read_stop(struct lb_dev *dev, struct lb_fh *fh);
+void lb_readers_gone(struct lb_dev *dev);
 
 /* store.c: the newest frame */
 void lb_store_set(struct lb_dev *dev, struct lb_frame *f);

@@ -24,13 +24,6 @@ static int lb_cap_queue_setup(struct vb2_queue *q, unsigned int *nbuffers,
 		return sizes[0] < dev->pix.sizeimage ? -EINVAL : 0;
 	*nplanes = 1;
 	sizes[0] = dev->pix.sizeimage;
-	/*
-	 * read() asks for one buffer: give it room not to drop frames, within
-	 * a memory budget (vmalloc would call the OOM killer at 8K sizes)
-	 */
-	if (q->fileio)
-		*nbuffers = min_t(unsigned int, dev->cfg.max_buffers,
-				  LB_READ_BUDGET / sizes[0]);
 	*nbuffers = clamp_t(unsigned int, *nbuffers, 2, dev->cfg.max_buffers);
 	return 0;
 }
@@ -122,8 +115,11 @@ int lb_reader_queue_init(struct lb_fh *fh)
 	INIT_LIST_HEAD(&fh->copying);
 	atomic_set(&fh->copies, 0);
 	INIT_LIST_HEAD(&fh->reader_entry);
+	mutex_init(&fh->rd_lock);
+	init_waitqueue_head(&fh->rd_wq);
 	q->type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	q->io_modes = VB2_MMAP | VB2_USERPTR | VB2_DMABUF | VB2_READ;
+	/* not VB2_READ: read() is ours (see "read()" below) */
+	q->io_modes = VB2_MMAP | VB2_USERPTR | VB2_DMABUF;
 	q->drv_priv = fh;
 	q->buf_struct_size = sizeof(struct lb_buffer);
 	q->ops = &lb_cap_qops;
@@ -189,6 +185,26 @@ static struct lb_buffer *lb_reader_free_buf(struct lb_fh *fh, u32 bytes)
 }
 
 /*
+ * The queued buffer of @fh that maps @f's memory already, if one does
+ * (fmap.c "Reuse": showing it there costs no page-table work), else the
+ * oldest, if it can take @f now. Called with the lock.
+ */
+static struct lb_buffer *lb_reader_buf_for(struct lb_fh *fh,
+					   struct lb_frame *f)
+{
+	struct lb_buffer *buf;
+	struct vb2_buffer *vb;
+
+	list_for_each_entry(buf, &fh->queued, list) {
+		vb = &buf->vb.vb2_buf;
+		if (f->bytes <= vb2_plane_size(vb, 0) && lb_fmap_shares(vb) &&
+		    lb_fmap_maps(vb, f))
+			return buf;
+	}
+	return lb_reader_free_buf(fh, f->bytes);
+}
+
+/*
  * The newest frame (the store's) to @fh in @buf: shown by reference, or
  * copied unless @copied says it is there already. Called with the lock.
  */
@@ -216,6 +232,231 @@ static void lb_reader_fill(struct lb_dev *dev, struct lb_fh *fh,
 	vb2_buffer_done(vb, VB2_BUF_STATE_DONE);
 }
 
+/*
+ * read(). A handle that reads, or polls for input, before it uses the
+ * streaming API becomes a read() reader (@rd_mode) until it closes; the
+ * streaming ioctls then fail with EBUSY, as with vb2's read emulation. It
+ * has no buffers: it holds references to the frames delivered to it and
+ * not read yet, oldest first (@rd_ring, as many as vb2 would give it
+ * buffers), and read() copies from the frame straight into the caller's
+ * memory, without the device lock: one copy per reader, and a reader whose
+ * memory is slow to fault holds up nobody else. A frame is read whole
+ * before the next one; a short read() goes on where the last one stopped.
+ * Frames delivered while the ring is full are dropped, as for a streaming
+ * reader without a queued buffer.
+ */
+
+/* Drop the frames not read yet, and the one being read. Called with the lock. */
+static void lb_reader_read_flush(struct lb_fh *fh)
+{
+	lockdep_assert_held(&fh->dev->lock);
+	while (fh->rd_count) {
+		lb_frame_put(fh->rd_ring[fh->rd_head]);
+		fh->rd_head = (fh->rd_head + 1) % LB_MAX_BUFFERS;
+		fh->rd_count--;
+	}
+	lb_frame_put(fh->rd_cur);
+	fh->rd_cur = NULL;
+	fh->rd_pos = 0;
+}
+
+/* The store's frame to a read() reader, if new to it. Called with the lock. */
+static void lb_reader_read_push(struct lb_dev *dev, struct lb_fh *fh)
+{
+	lockdep_assert_held(&dev->lock);
+	if (fh->source_changed || !dev->store || dev->store_seq <= fh->last_seq)
+		return;
+	if (dev->store_seq > fh->last_seq + 1)
+		dev->frames_dropped += dev->store_seq - fh->last_seq - 1;
+	fh->last_seq = dev->store_seq;
+	if (fh->rd_count == fh->rd_max) {
+		dev->frames_dropped++;
+		return;
+	}
+	fh->rd_ring[(fh->rd_head + fh->rd_count) % LB_MAX_BUFFERS] =
+		lb_frame_get(dev->store);
+	fh->rd_count++;
+	dev->frames_delivered++;
+	wake_up_interruptible(&fh->rd_wq);
+}
+
+/*
+ * @fh becomes a read() reader, unless it is one already or uses the
+ * streaming API. Called with the lock.
+ */
+static int lb_reader_read_start(struct lb_dev *dev, struct lb_fh *fh)
+{
+	int ret;
+
+	lockdep_assert_held(&dev->lock);
+	if (fh->rd_mode)
+		return 0;
+	if (vb2_is_busy(&fh->cap_q))
+		return -EBUSY;
+	ret = lb_reader_claim(dev, fh);
+	if (ret)
+		return ret;
+	fh->rd_mode = true;
+	/* as many frames as vb2 would give it buffers, within a budget */
+	fh->rd_max = clamp_t(unsigned int,
+			     LB_READ_BUDGET / max(dev->pix.sizeimage, 1U), 2,
+			     dev->cfg.max_buffers);
+	/* the first frame it reads is the next one written */
+	fh->seq_base = dev->store_seq + 1;
+	fh->last_seq = dev->store_seq;
+	dev->nr_streaming++;
+	if (dev->nr_streaming == 1)
+		lb_send_client_usage(dev);
+	lb_ticker_kick(dev);
+	return 0;
+}
+
+/* The handle closes: it reads no more. Called with the lock. */
+void lb_reader_read_stop(struct lb_dev *dev, struct lb_fh *fh)
+{
+	lockdep_assert_held(&dev->lock);
+	if (!fh->rd_mode)
+		return;
+	lb_reader_read_flush(fh);
+	fh->rd_mode = false;
+	dev->nr_streaming--;
+	if (dev->nr_streaming == 0)
+		lb_send_client_usage(dev);
+}
+
+/* The device is going: read() readers wake up and fail. Called with the lock. */
+void lb_readers_gone(struct lb_dev *dev)
+{
+	struct lb_fh *fh;
+
+	lockdep_assert_held(&dev->lock);
+	list_for_each_entry(fh, &dev->readers, reader_entry) {
+		fh->rd_error = true;
+		wake_up_interruptible(&fh->rd_wq);
+	}
+}
+
+/* Is there something for read() to return? */
+static bool lb_reader_readable(struct lb_fh *fh)
+{
+	return READ_ONCE(fh->rd_count) || READ_ONCE(fh->rd_cur) ||
+	       READ_ONCE(fh->source_changed) || READ_ONCE(fh->rd_error);
+}
+
+/*
+ * Wait with the lock for a frame to read (@fh->rd_cur), or return why
+ * there is none. May drop the lock while it waits; returns with it held,
+ * unless it failed to take it again (-ERESTARTSYS, *@locked false).
+ */
+static int lb_reader_read_wait(struct lb_dev *dev, struct lb_fh *fh,
+			       bool nonblock, bool *locked)
+{
+	int ret;
+
+	lockdep_assert_held(&dev->lock);
+	for (;;) {
+		if (fh->rd_error)
+			return -EIO;
+		if (fh->rd_cur)
+			return 0;
+		if (fh->source_changed) {
+			/* once; then the frames of the new format */
+			fh->source_changed = false;
+			fh->pix = dev->pix;
+			return -EPIPE;
+		}
+		if (fh->rd_count) {
+			fh->rd_cur = fh->rd_ring[fh->rd_head];
+			fh->rd_head = (fh->rd_head + 1) % LB_MAX_BUFFERS;
+			fh->rd_count--;
+			fh->rd_pos = 0;
+			return 0;
+		}
+		if (nonblock)
+			return -EAGAIN;
+		mutex_unlock(&dev->lock);
+		ret = wait_event_interruptible(fh->rd_wq,
+					       lb_reader_readable(fh));
+		if (ret || mutex_lock_interruptible(&dev->lock)) {
+			*locked = false;
+			return -ERESTARTSYS;
+		}
+	}
+}
+
+/* read() on the capture side. Called without the lock. */
+ssize_t lb_reader_read(struct lb_dev *dev, struct lb_fh *fh, char __user *buf,
+		       size_t count, bool nonblock)
+{
+	struct lb_frame *f;
+	bool locked = true;
+	ssize_t ret;
+	u32 pos;
+
+	if (mutex_lock_interruptible(&fh->rd_lock))
+		return -ERESTARTSYS;
+	if (mutex_lock_interruptible(&dev->lock)) {
+		ret = -ERESTARTSYS;
+		goto unlock_rd;
+	}
+	ret = -EINVAL;
+	if (lb_type_allowed(dev, fh, V4L2_BUF_TYPE_VIDEO_CAPTURE))
+		ret = lb_reader_read_start(dev, fh);
+	if (!ret)
+		ret = lb_reader_read_wait(dev, fh, nonblock, &locked);
+	if (ret)
+		goto unlock;
+	f = lb_frame_get(fh->rd_cur);
+	pos = fh->rd_pos;
+	mutex_unlock(&dev->lock);
+
+	count = min_t(size_t, count, f->bytes - pos);
+	ret = copy_to_user(buf, f->vaddr + pos, count) ? -EFAULT : count;
+
+	mutex_lock(&dev->lock);
+	/* a format change may have dropped it meanwhile */
+	if (ret > 0 && fh->rd_cur == f) {
+		fh->rd_pos += ret;
+		if (fh->rd_pos >= f->bytes) {
+			lb_frame_put(fh->rd_cur);
+			fh->rd_cur = NULL;
+		}
+	}
+	lb_frame_put(f);
+unlock:
+	if (locked)
+		mutex_unlock(&dev->lock);
+unlock_rd:
+	mutex_unlock(&fh->rd_lock);
+	return ret;
+}
+
+/*
+ * poll() of a handle that may read: streaming readers' through vb2; others
+ * become read() readers if they ask for input. Called with the lock.
+ */
+__poll_t lb_reader_poll(struct lb_dev *dev, struct lb_fh *fh,
+			struct file *file, struct poll_table_struct *wait)
+{
+	__poll_t req = poll_requested_events(wait);
+	__poll_t res;
+
+	lockdep_assert_held(&dev->lock);
+	if (vb2_is_busy(&fh->cap_q))
+		return vb2_poll(&fh->cap_q, file, wait);
+	if (!fh->rd_mode && !(req & (EPOLLIN | EPOLLRDNORM)))
+		return v4l2_ctrl_poll(file, wait);
+	if (lb_reader_read_start(dev, fh))
+		return EPOLLERR;
+	poll_wait(file, &fh->rd_wq, wait);
+	res = v4l2_ctrl_poll(file, wait);
+	if (fh->rd_error)
+		res |= EPOLLERR;
+	else if (lb_reader_readable(fh))
+		res |= EPOLLIN | EPOLLRDNORM;
+	return res;
+}
+
 /* After a format change: an empty buffer flagged LAST. */
 static void lb_reader_send_last(struct lb_fh *fh)
 {
@@ -240,13 +481,17 @@ void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh)
 	struct lb_buffer *buf;
 
 	lockdep_assert_held(&dev->lock);
+	if (fh->rd_mode) {
+		lb_reader_read_push(dev, fh);
+		return;
+	}
 	if (fh->source_changed) {
 		lb_reader_send_last(fh);
 		return;
 	}
 	if (!dev->store || dev->store_seq <= fh->last_seq)
 		return;
-	buf = lb_reader_free_buf(fh, dev->store->bytes);
+	buf = lb_reader_buf_for(fh, dev->store);
 	if (buf)
 		lb_reader_fill(dev, fh, buf, false);
 }
@@ -258,7 +503,7 @@ void lb_readers_deliver_all(struct lb_dev *dev)
 
 	lockdep_assert_held(&dev->lock);
 	list_for_each_entry(fh, &dev->readers, reader_entry)
-		if (vb2_start_streaming_called(&fh->cap_q))
+		if (fh->rd_mode || vb2_start_streaming_called(&fh->cap_q))
 			lb_reader_deliver(dev, fh);
 }
 
@@ -361,7 +606,9 @@ void lb_readers_copy_end(struct lb_dev *dev, struct lb_copy *c, int n,
  * The writer changed the format. Readers set up for another format get
  * V4L2_EVENT_SOURCE_CHANGE and, on their next buffer, an empty buffer
  * flagged LAST; after that DQBUF fails with EPIPE until they set up their
- * buffers again (STREAMOFF, REQBUFS(0), G_FMT, REQBUFS, STREAMON).
+ * buffers again (STREAMOFF, REQBUFS(0), G_FMT, REQBUFS, STREAMON). read()
+ * readers lose the frames of the old format they have not read; their next
+ * read() fails with EPIPE, and the ones after it read the new format.
  */
 void lb_readers_source_change(struct lb_dev *dev)
 {
@@ -379,8 +626,12 @@ void lb_readers_source_change(struct lb_dev *dev)
 		    fh->pix.sizeimage == dev->pix.sizeimage)
 			continue;
 		fh->source_changed = true;
-		if (vb2_start_streaming_called(&fh->cap_q))
+		if (fh->rd_mode) {
+			lb_reader_read_flush(fh);
+			wake_up_interruptible(&fh->rd_wq);
+		} else if (vb2_start_streaming_called(&fh->cap_q)) {
 			lb_reader_deliver(dev, fh);
+		}
 	}
 }
 

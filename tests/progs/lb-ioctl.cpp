@@ -38,6 +38,12 @@
 //   write N [ok|half|none]    ok n=N: write() of N bytes of 0x5a; half: only
 //                             the first half of them readable, none: none
 //                             (the rest is a PROT_NONE mapping: EFAULT)
+//   read N [MS]               ok n=BYTES: one read() of up to N bytes, after
+//                             poll() reports input within MS (default 2000;
+//                             else EAGAIN)
+//   drain N [MS]              read N [MS] until it fails: the errno name of
+//                             that failure (EAGAIN: no more input), with
+//                             frames=K read before it on stdout
 //   sleep-ms N                ok
 //   mmap INDEX                ok: maps capture buffer INDEX read-write (kept
 //                             until munmap or the end, also after close)
@@ -96,7 +102,7 @@ constexpr Spec kSpecs[] = {
 	{"enum_output", 0, 0}, {"subscribe", 1, 2},  {"dqevent", 0, 1},   {"sleep-ms", 1, 1},
 	{"g_priority", 0, 0},  {"s_priority", 1, 1}, {"poll", 1, 2},      {"write", 1, 2},
 	{"mmap", 1, 1},        {"check", 1, 1},      {"scribble", 1, 1},  {"munmap", 1, 1},
-	{"close", 0, 0},
+	{"close", 0, 0},       {"read", 1, 2},       {"drain", 1, 2},
 };
 
 constexpr const char *kUsage =
@@ -106,7 +112,8 @@ constexpr const char *kUsage =
 	"  dqbuf T [MS], streamon T, streamoff T, g_parm T, s_parm T FPS, g_ctrl C,\n"
 	"  s_ctrl C V, g_input, s_input N, g_output, s_output N, enum_input,\n"
 	"  enum_output, subscribe EVENT [ID], dqevent [MS], poll in|out|pri [MS],\n"
-	"  g_priority, s_priority N, write N [ok|half|none], sleep-ms N,\n"
+	"  g_priority, s_priority N, write N [ok|half|none], read N [MS],\n"
+	"  drain N [MS], sleep-ms N,\n"
 	"  mmap I, check I, scribble I, munmap I, close\n"
 	"  (T = capture|output)\n";
 
@@ -342,6 +349,42 @@ private:
 		return Status::success();
 	}
 
+	// read N [MS]: poll() for input, then one read() of up to N bytes
+	Status read_bytes(const Cmd &c, std::string &out)
+	{
+		const auto bytes = parse_num<size_t>(c.args[0], c.name);
+		const int timeout = c.args.size() > 1 ? parse_num<int>(c.args[1], c.name) : 2000;
+		short rev = 0;
+		Status w8 = dev_.wait(POLLIN, timeout, rev, &stop_);
+		if (w8.err == ETIMEDOUT)
+			return Status::fail(EAGAIN, w8.msg);
+		if (!w8)
+			return w8;
+		std::vector<unsigned char> buf(bytes);
+		const ssize_t r = ::read(dev_.fd(), buf.data(), bytes);
+		if (r < 0)
+			return Status::fail(errno, "read of " + std::to_string(bytes) +
+							   " bytes: " + errno_text(errno));
+		out = "ok n=" + std::to_string(r);
+		return Status::success();
+	}
+
+	// drain N [MS]: read N [MS] until it fails; that failure is the result
+	Status drain(const Cmd &c, std::string &out)
+	{
+		unsigned frames = 0;
+		for (;;) {
+			std::string one;
+			Status s = read_bytes(c, one);
+			if (!s) {
+				out = "frames=" + std::to_string(frames);
+				std::printf("drain: frames=%u\n", frames);
+				return s;
+			}
+			frames++;
+		}
+	}
+
 	// mmap/check/scribble/munmap INDEX of a capture buffer; close
 	Status mapping_cmd(const Cmd &c, std::string &out)
 	{
@@ -390,6 +433,10 @@ private:
 		}
 		if (n == "write")
 			return write_bytes(c, out);
+		if (n == "read")
+			return read_bytes(c, out);
+		if (n == "drain")
+			return drain(c, out);
 		if (n == "poll") {
 			const std::string &w = c.args[0];
 			const short ev = w == "in"    ? POLLIN

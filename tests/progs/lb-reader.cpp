@@ -40,8 +40,10 @@
 // dequeued buffer (0 or EINVAL accepted) and checks the frame again after
 // it. --mlock mlock()s every mapping (must succeed). --fork-check forks at
 // the third frame: the child checks that frame through the inherited
-// mapping. Summary extras: scribbled=N held=ok|fail twin=N madvise=RC
-// forked=ok|fail.
+// mapping. --pin-check reads each dequeued buffer with process_vm_readv()
+// on itself, which pins the mapping's pages (get_user_pages), and compares
+// it with the mapping. Summary extras: scribbled=N held=ok|fail twin=N
+// madvise=RC forked=ok|fail pinned=N (buffers read and equal, or -ERRNO).
 // Stops after --count frames (0: no limit), after --timeout-ms (default 5000)
 // without a frame, or on SIGINT/SIGTERM.
 // Summary (one line on stdout, or a JSON object with --json):
@@ -59,6 +61,7 @@
 #include <cinttypes>
 #include <cstring>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <cstdio>
 #include <fstream>
@@ -103,6 +106,7 @@ struct Options {
 	bool madvise = false;
 	bool mlock = false;
 	bool fork_check = false;
+	bool pin_check = false;
 };
 
 constexpr const char *kUsage =
@@ -113,7 +117,8 @@ constexpr const char *kUsage =
 	"                 [--expect-fmt FOURCC[:WxH]] [--no-verify] [--restream N]\n"
 	"                 [--dump FILE] [--json]\n"
 	"                 [--scribble] [--hold-ms H] [--map-twice] [--madvise] [--mlock]\n"
-	"                 [--fork-check]   (mapping checks, --io mmap; see the source)\n"
+	"                 [--fork-check] [--pin-check]   (mapping checks, --io mmap;\n"
+	"                 see the source)\n"
 	"  --no-verify: frames without lb-writer stamps; checks buf.sequence and sizes only\n"
 	"  --restream N: set up again after a source change, up to N times\n"
 	"  --allow-repeats: accept a frame identical to the one before (repeats=N)\n"
@@ -183,6 +188,8 @@ Options parse(int argc, char **argv)
 			o.mlock = true;
 		} else if (a.flag("--fork-check")) {
 			o.fork_check = true;
+		} else if (a.flag("--pin-check")) {
+			o.pin_check = true;
 		} else if (a.is("--dump")) {
 			o.dump = a.value();
 		} else if (a.flag("--json")) {
@@ -201,10 +208,11 @@ Options parse(int argc, char **argv)
 		throw UsageError("--buffers must be > 0");
 	if (o.restream && o.io == Io::Read)
 		throw UsageError("--restream needs streaming I/O (mmap, userptr or dmabuf)");
-	if ((o.scribble || o.hold_ms || o.map_twice || o.madvise || o.mlock || o.fork_check) &&
+	if ((o.scribble || o.hold_ms || o.map_twice || o.madvise || o.mlock || o.fork_check ||
+	     o.pin_check) &&
 	    o.io != Io::Mmap)
-		throw UsageError("--scribble, --hold-ms, --map-twice, --madvise, --mlock and "
-				 "--fork-check need --io mmap");
+		throw UsageError("--scribble, --hold-ms, --map-twice, --madvise, --mlock, "
+				 "--fork-check and --pin-check need --io mmap");
 	if (o.hold_ms && o.buffers < 3)
 		throw UsageError("--hold-ms needs --buffers 3 or more (one is held)");
 	return o;
@@ -568,6 +576,8 @@ private:
 		}
 		if (o_.fork_check && frames_ == 3)
 			fork_check(vb);
+		if (o_.pin_check)
+			pin_check(b, tag);
 		if (o_.hold_ms && !held_ && !hold_done_) {
 			held_ = vb.index;
 			held_seq_ = last_seq_;
@@ -620,6 +630,28 @@ private:
 				": the forked child did not see the frame through its mapping");
 		} else {
 			forked_ = 1;
+		}
+	}
+
+	// --pin-check: process_vm_readv() on ourselves pins the buffer's pages
+	// (get_user_pages) to read them; they must read as the mapping does.
+	void pin_check(const BufferPool::Buffer &b, const std::string &tag)
+	{
+		if (pinned_ < 0)
+			return;
+		pin_copy_.resize(b.length);
+		const iovec local{pin_copy_.data(), b.length};
+		const iovec remote{b.data(), b.length};
+		const ssize_t n = ::process_vm_readv(::getpid(), &local, 1, &remote, 1, 0);
+		if (n != static_cast<ssize_t>(b.length)) {
+			pinned_ = n < 0 ? -errno : -EIO;
+			mapfail(tag + "process_vm_readv of the mapping: " +
+				(n < 0 ? errno_text(errno) : "short read"));
+		} else if (std::memcmp(pin_copy_.data(), b.data(), b.length) != 0) {
+			pinned_ = -EBADMSG;
+			mapfail(tag + "its pages read through a pin differ from the mapping");
+		} else {
+			pinned_++;
 		}
 	}
 
@@ -814,6 +846,8 @@ private:
 			r += " madvise=" + std::to_string(madvise_rc_);
 		if (o_.fork_check)
 			r += std::string(" forked=") + (forked_ == 1 ? "ok" : "fail");
+		if (o_.pin_check)
+			r += " pinned=" + std::to_string(pinned_);
 		return r;
 	}
 
@@ -846,6 +880,8 @@ private:
 	std::vector<Mapping> twins_; // before pool_ is released: declared after it
 	uint64_t mapfails_ = 0, scribbled_ = 0, twin_ok_ = 0;
 	int madvise_rc_ = -1, forked_ = 0;
+	long pinned_ = 0; // buffers read through pinned pages, or -errno
+	std::vector<uint8_t> pin_copy_;
 	std::optional<uint32_t> held_;
 	uint64_t held_seq_ = 0, held_since_ = 0;
 	size_t held_bytes_ = 0;

@@ -14,7 +14,9 @@
 # driver's .ko (from run.sh --old-ko; else looked up under /lib/modules);
 # LB_BENCH_PERF=1 (set on the host) = profile every row with `perf record -a -g`
 # (software clock: TCG has no PMU) into perf/DRIVER-ID.txt, the hottest symbols
-# with their callers. Profiling costs CPU: its numbers are not the table's.
+# with their callers (LB_BENCH_PERF_LIMIT: the lowest percentage shown, default 2),
+# and perf/DRIVER-ID.flat.txt, every symbol above 0.2% without callers.
+# Profiling costs CPU: its numbers are not the table's.
 # timeout: 2400
 set -uo pipefail
 LB_ROOT=${LB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd -P)}
@@ -193,8 +195,10 @@ run_row() {
 	printf '%s\n' "$json" >>"$LOG"
 	if [ -n "${perf[*]}" ]; then # before rmmod: the module's symbols
 		perf report -q -i "$OUT/perf/$name-$id.data" --stdio --no-children \
-			--percent-limit 2 -g graph,0.5,caller --sort sym \
+			--percent-limit "${LB_BENCH_PERF_LIMIT:-2}" -g graph,0.5,caller --sort sym \
 			>"$OUT/perf/$name-$id.txt" 2>>"$LOG"
+		perf report -q -i "$OUT/perf/$name-$id.data" --stdio --no-children -g none \
+			--percent-limit 0.2 --sort sym >"$OUT/perf/$name-$id.flat.txt" 2>>"$LOG"
 		rm -f "$OUT/perf/$name-$id.data"
 	fi
 	if ! rmmod v4l2loopback >>"$LOG" 2>&1; then

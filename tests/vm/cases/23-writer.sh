@@ -190,7 +190,12 @@ lr=$!
 "$T/lb-ioctl" -d /dev/video30 subscribe source_change --expect ok \
 	dqevent 40000 --expect ok >"$O/change-event.log" 2>&1 &
 le=$!
-wait_readers 5
+# a read() reader by hand: frames of the first format, EPIPE once, then the new one
+"$T/lb-ioctl" -d /dev/video30 read 153600 30000 --expect ok \
+	drain 153600 20000 --expect EPIPE g_fmt capture --expect ok \
+	read 230400 20000 --expect ok >"$O/change-readio.log" 2>&1 &
+lrd=$!
+wait_readers 6
 lb_sleep 1 # the event listener subscribes
 check writer-yuyv "$T/lb-writer" -d /dev/video30 --size 320x240 --count 20 --fps 20 --io mmap
 check writer-rgb24 "$T/lb-writer" -d /dev/video30 --fmt RGB24 --size 320x240 \
@@ -206,6 +211,13 @@ ok change-mmap-frames $? "the mmap reader did not get the 20 frames of the first
 expect_reader restream $rs 0
 grep -q 'fmt=RGB24 size=320x240 .*restreams=1 result=ok' "$O/restream.log"
 ok restream-new-format $? "the restreamed reader did not end with RGB24 frames"
+
+wait $lrd
+ok change-read-epipe $? "read() by hand: $(tr '\n' ' ' <"$O/change-readio.log")"
+mapfile -t L <"$O/change-readio.log"
+expect_eq change-read-frames "ok n=153600|RGB3 320x240 sizeimage=230400|ok n=230400" \
+	"${L[0]-}|${L[3]-}|${L[4]-}" \
+	"read() by hand: a YUYV frame, G_FMT and a whole RGB24 frame after EPIPE"
 
 wait $li
 rc=$?
