@@ -64,6 +64,20 @@ void lb_dev_format_changed(struct lb_dev *dev)
 		lb_dev_uevent(dev, "format");
 }
 
+/*
+ * The writer (S_PARM) or sysfs `format` sets the nominal frame interval;
+ * udev hears of a change. Called with the lock.
+ */
+void lb_dev_set_timeperframe(struct lb_dev *dev, struct v4l2_fract tpf)
+{
+	lockdep_assert_held(&dev->lock);
+	if (tpf.numerator == dev->timeperframe.numerator &&
+	    tpf.denominator == dev->timeperframe.denominator)
+		return;
+	dev->timeperframe = tpf;
+	lb_dev_format_changed(dev);
+}
+
 void lb_dev_default_config(struct lb_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));

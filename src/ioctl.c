@@ -112,7 +112,6 @@ static int lb_s_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
 {
 	struct lb_dev *dev = video_drvdata(file);
 	struct lb_fh *fh = file_lb_fh(file);
-	struct v4l2_pix_format old;
 	int ret;
 
 	if (fh->image_writer)	/* the timeout image takes the current format */
@@ -123,19 +122,12 @@ static int lb_s_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
 	ret = lb_writer_claim(dev, fh);
 	if (ret)
 		return ret;
+	/* the writer's buffers must still fit */
 	if (vb2_is_busy(&dev->out_q) &&
-	    (f->fmt.pix.pixelformat != dev->pix.pixelformat ||
-	     f->fmt.pix.sizeimage > dev->pix.sizeimage ||
-	     f->fmt.pix.width != dev->pix.width ||
-	     f->fmt.pix.height != dev->pix.height))
+	    (!lb_pix_same(&f->fmt.pix, &dev->pix, false) ||
+	     f->fmt.pix.sizeimage > dev->pix.sizeimage))
 		return -EBUSY;
-	old = dev->pix;
-	ret = lb_writer_set_format(dev, &f->fmt.pix);
-	if (!ret && (old.pixelformat != dev->pix.pixelformat ||
-		     old.width != dev->pix.width ||
-		     old.height != dev->pix.height))
-		lb_dev_format_changed(dev);
-	return ret;
+	return lb_writer_set_format(dev, &f->fmt.pix);
 }
 
 /*
@@ -247,11 +239,7 @@ static int lb_s_parm(struct file *file, void *priv, struct v4l2_streamparm *a)
 			*tpf = (struct v4l2_fract){ 1, 1000 };
 		else if (ns > NSEC_PER_SEC)
 			*tpf = (struct v4l2_fract){ 1, 1 };
-		if (tpf->numerator != dev->timeperframe.numerator ||
-		    tpf->denominator != dev->timeperframe.denominator) {
-			dev->timeperframe = *tpf;
-			lb_dev_format_changed(dev);
-		}
+		lb_dev_set_timeperframe(dev, *tpf);
 	}
 	return lb_g_parm(file, priv, a);
 }

@@ -229,6 +229,7 @@ int lb_dev_create(const struct lb_config *cfg, int index, struct lb_dev **out);
 void lb_dev_destroy(struct lb_dev *dev);
 void lb_dev_update_caps(struct lb_dev *dev);
 void lb_dev_format_changed(struct lb_dev *dev);
+void lb_dev_set_timeperframe(struct lb_dev *dev, struct v4l2_fract tpf);
 u32 lb_dev_caps(const struct lb_dev *dev);
 void lb_dev_default_config(struct lb_config *cfg);
 

@@ -373,10 +373,7 @@ void lb_readers_source_change(struct lb_dev *dev)
 
 	v4l2_event_queue(&dev->vdev, &ev);
 	list_for_each_entry(fh, &dev->readers, reader_entry) {
-		if (fh->pix.pixelformat == dev->pix.pixelformat &&
-		    fh->pix.width == dev->pix.width &&
-		    fh->pix.height == dev->pix.height &&
-		    fh->pix.sizeimage == dev->pix.sizeimage)
+		if (lb_pix_same(&fh->pix, &dev->pix, true))
 			continue;
 		fh->source_changed = true;
 		if (vb2_start_streaming_called(&fh->cap_q))

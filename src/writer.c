@@ -262,24 +262,25 @@ void lb_writer_release(struct lb_dev *dev, struct lb_fh *fh)
 
 /*
  * The writer sets a new format. Readers whose buffers were set up for
- * another format are told and stop receiving frames. Called with the lock.
+ * another format are told and stop receiving frames; udev hears of a new
+ * pixel format or size (not of a compressed format's new buffer size,
+ * which desktop programs do not look at). Called with the lock.
  */
 int lb_writer_set_format(struct lb_dev *dev, struct v4l2_pix_format *pix)
 {
 	const struct lb_format *fmt = lb_format_find(pix->pixelformat);
-	bool changed;
+	bool changed, announce;
 	int ret;
 
+	lockdep_assert_held(&dev->lock);
 	if (!fmt)
 		fmt = lb_format_find(V4L2_PIX_FMT_YUYV);
 	ret = lb_format_fill(fmt, pix, dev->cfg.min_width, dev->cfg.max_width,
 			     dev->cfg.min_height, dev->cfg.max_height);
 	if (ret)
 		return ret;
-	changed = pix->pixelformat != dev->pix.pixelformat ||
-		  pix->width != dev->pix.width ||
-		  pix->height != dev->pix.height ||
-		  pix->sizeimage != dev->pix.sizeimage;
+	changed = !lb_pix_same(pix, &dev->pix, true);
+	announce = !lb_pix_same(pix, &dev->pix, false);
 	dev->fmt = fmt;
 	dev->pix = *pix;
 	if (changed) {
@@ -288,5 +289,7 @@ int lb_writer_set_format(struct lb_dev *dev, struct v4l2_pix_format *pix)
 		lb_timeout_image_format_changed(dev);
 		lb_readers_source_change(dev);
 	}
+	if (announce)
+		lb_dev_format_changed(dev);
 	return 0;
 }
