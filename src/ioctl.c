@@ -326,8 +326,6 @@ static int lb_reqbufs(struct file *file, void *priv,
 		fh->image_writer = false;
 		if (p->count) {
 			ret = lb_writer_claim(dev, fh);
-			if (!ret && dev->out_q.owner && dev->out_q.owner != &fh->fh)
-				ret = -EBUSY;
 			if (!ret)
 				ret = lb_fmap_set_memory(&dev->out_q, p->memory, true);
 			if (ret)
@@ -371,7 +369,7 @@ static int lb_create_bufs(struct file *file, void *priv,
 			if (ret)
 				return ret;
 		}
-		if (!dev->out_q.owner || dev->out_q.owner == &fh->fh)
+		if (!vb2_is_busy(&dev->out_q) || dev->writer == fh)
 			lb_fmap_set_memory(&dev->out_q, p->memory, false);
 		return vb2_ioctl_create_bufs(file, priv, p);
 	}
@@ -385,7 +383,10 @@ static int lb_create_bufs(struct file *file, void *priv,
 	return ret;
 }
 
-/* Resolve the queue of a buffer request; the output one only for its owner. */
+/*
+ * Resolve the queue of a buffer request; the output one, while it has
+ * buffers, only for the writer.
+ */
 static struct vb2_queue *lb_buf_queue(struct file *file, u32 type, int *err)
 {
 	struct lb_dev *dev = video_drvdata(file);
@@ -396,7 +397,7 @@ static struct vb2_queue *lb_buf_queue(struct file *file, u32 type, int *err)
 		return NULL;
 	if (type == V4L2_BUF_TYPE_VIDEO_CAPTURE)
 		return &fh->cap_q;
-	if (dev->out_q.owner && dev->out_q.owner != &fh->fh) {
+	if (vb2_is_busy(&dev->out_q) && dev->writer != fh) {
 		*err = -EBUSY;
 		return NULL;
 	}
@@ -477,7 +478,7 @@ static int lb_expbuf(struct file *file, void *priv,
 static bool lb_write_io_stream(struct lb_dev *dev, struct lb_fh *fh, u32 type)
 {
 	return type == V4L2_BUF_TYPE_VIDEO_OUTPUT && dev->writer == fh &&
-	       !dev->out_q.owner && !vb2_is_busy(&dev->out_q);
+	       !vb2_is_busy(&dev->out_q);
 }
 
 static int lb_streamon(struct file *file, void *priv, enum v4l2_buf_type t)

@@ -102,7 +102,13 @@ struct lb_dev {
 	/* a writer has produced frames; readers may announce capture [L] */
 	bool ready_for_capture;
 
-	/* the writer's queue and the file handle that holds it [L] */
+	/*
+	 * The writer's queue and the file handle that holds it [L]: @writer
+	 * is the one record of who the writer is. vb2 keeps out_q.owner for
+	 * its own REQBUFS/CREATE_BUFS checks; it is the writer while out_q
+	 * has buffers and NULL otherwise (a write() writer of whole frames
+	 * never has any), and the driver does not look at it.
+	 */
 	struct vb2_queue out_q;
 	struct lb_fh *writer;
 

@@ -235,25 +235,30 @@ int lb_writer_queue_init(struct lb_dev *dev)
 	return vb2_queue_init(q);
 }
 
-/* @fh becomes the writer unless another handle is. Called with the lock. */
+/*
+ * @fh becomes the writer unless another handle is. The output queue's
+ * buffers are then its alone: only the writer ever gets any (vb2 records
+ * it as their owner). Called with the lock.
+ */
 int lb_writer_claim(struct lb_dev *dev, struct lb_fh *fh)
 {
+	lockdep_assert_held(&dev->lock);
 	if (dev->writer && dev->writer != fh)
 		return -EBUSY;
-	dev->writer = fh;
+	WRITE_ONCE(dev->writer, fh);
 	return 0;
 }
 
 /* The writer leaves (close, or gave its buffers back). Called with the lock. */
 void lb_writer_release(struct lb_dev *dev, struct lb_fh *fh)
 {
+	lockdep_assert_held(&dev->lock);
 	if (dev->writer != fh)
 		return;
-	if (dev->out_q.owner == &fh->fh) {
+	if (vb2_is_busy(&dev->out_q))
 		vb2_queue_release(&dev->out_q);
-		dev->out_q.owner = NULL;
-	}
-	dev->writer = NULL;
+	dev->out_q.owner = NULL;
+	WRITE_ONCE(dev->writer, NULL);
 	if (!v4l2_ctrl_g_ctrl(dev->ctrl_keep_format)) {
 		dev->ready_for_capture = false;
 		lb_dev_update_caps(dev);
