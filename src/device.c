@@ -78,18 +78,6 @@ void lb_dev_set_timeperframe(struct lb_dev *dev, struct v4l2_fract tpf)
 	lb_dev_format_changed(dev);
 }
 
-void lb_dev_default_config(struct lb_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->nr = -1;
-	cfg->min_width = LB_MIN_WIDTH;
-	cfg->max_width = 8192;
-	cfg->min_height = LB_MIN_HEIGHT;
-	cfg->max_height = 8192;
-	cfg->max_buffers = LB_MAX_BUFFERS;
-	cfg->max_openers = 128;
-}
-
 /* Last reference gone: no handle is open and the node is unregistered. */
 static void lb_dev_release(struct v4l2_device *v4l2_dev)
 {

@@ -237,7 +237,6 @@ void lb_dev_update_caps(struct lb_dev *dev);
 void lb_dev_format_changed(struct lb_dev *dev);
 void lb_dev_set_timeperframe(struct lb_dev *dev, struct v4l2_fract tpf);
 u32 lb_dev_caps(const struct lb_dev *dev);
-void lb_dev_default_config(struct lb_config *cfg);
 
 /* fops.c: file operations */
 extern const struct v4l2_file_operations lb_fops;
