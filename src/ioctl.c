@@ -505,22 +505,13 @@ static int lb_streamoff(struct file *file, void *priv, enum v4l2_buf_type t)
 
 /* events */
 
-static void lb_client_usage_fill(struct lb_dev *dev, struct v4l2_event *ev)
-{
-	struct v4l2_event_client_usage *usage = (void *)ev->u.data;
-
-	memset(ev, 0, sizeof(*ev));
-	ev->type = V4L2_EVENT_PRI_CLIENT_USAGE;
-	usage->count = dev->nr_streaming ? 1 : 0;
-}
-
 static int lb_client_usage_add(struct v4l2_subscribed_event *sev,
 			       unsigned int elems)
 {
 	struct lb_dev *dev = video_get_drvdata(sev->fh->vdev);
 	struct v4l2_event ev;
 
-	lb_client_usage_fill(dev, &ev);
+	lb_client_usage_event(dev, &ev);
 	v4l2_event_queue_fh(sev->fh, &ev);
 	return 0;
 }

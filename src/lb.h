@@ -275,6 +275,7 @@ void lb_readers_copy(struct lb_dev *dev, struct lb_copy *c, int n,
 void lb_readers_copy_end(struct lb_dev *dev, struct lb_copy *c, int n,
 			 bool copied);
 void lb_readers_source_change(struct lb_dev *dev);
+void lb_client_usage_event(struct lb_dev *dev, struct v4l2_event *ev);
 
 /* store.c: the newest frame */
 void lb_store_set(struct lb_dev *dev, struct lb_frame *f);

@@ -69,7 +69,27 @@ static void lb_cap_return_all(struct lb_fh *fh, enum vb2_buffer_state state)
 	}
 }
 
-static void lb_send_client_usage(struct lb_dev *dev);
+/*
+ * The client-usage event: whether any reader streams (count 1) or none
+ * (count 0). Sent to subscribers when that changes, and to a new
+ * subscriber at once (ioctl.c).
+ */
+void lb_client_usage_event(struct lb_dev *dev, struct v4l2_event *ev)
+{
+	struct v4l2_event_client_usage *usage = (void *)ev->u.data;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->type = V4L2_EVENT_PRI_CLIENT_USAGE;
+	usage->count = dev->nr_streaming ? 1 : 0;
+}
+
+static void lb_readers_usage_changed(struct lb_dev *dev)
+{
+	struct v4l2_event ev;
+
+	lb_client_usage_event(dev, &ev);
+	v4l2_event_queue(&dev->vdev, &ev);
+}
 
 static int lb_cap_start_streaming(struct vb2_queue *q, unsigned int count)
 {
@@ -82,7 +102,7 @@ static int lb_cap_start_streaming(struct vb2_queue *q, unsigned int count)
 	fh->stream_id = ++dev->stream_ids;
 	dev->nr_streaming++;
 	if (dev->nr_streaming == 1)
-		lb_send_client_usage(dev);
+		lb_readers_usage_changed(dev);
 	lb_ticker_kick(dev);
 	return 0;
 }
@@ -102,7 +122,7 @@ static void lb_cap_stop_streaming(struct vb2_queue *q)
 	lb_cap_return_all(fh, VB2_BUF_STATE_ERROR);
 	dev->nr_streaming--;
 	if (dev->nr_streaming == 0)
-		lb_send_client_usage(dev);
+		lb_readers_usage_changed(dev);
 }
 
 static const struct vb2_ops lb_cap_qops = {
@@ -381,11 +401,3 @@ void lb_readers_source_change(struct lb_dev *dev)
 	}
 }
 
-static void lb_send_client_usage(struct lb_dev *dev)
-{
-	struct v4l2_event ev = { .type = V4L2_EVENT_PRI_CLIENT_USAGE };
-	struct v4l2_event_client_usage *usage = (void *)ev.u.data;
-
-	usage->count = dev->nr_streaming ? 1 : 0;
-	v4l2_event_queue(&dev->vdev, &ev);
-}
