@@ -78,6 +78,33 @@ void lb_dev_set_timeperframe(struct lb_dev *dev, struct v4l2_fract tpf)
 	lb_dev_format_changed(dev);
 }
 
+/*
+ * Set up a queue of @dev: the writer's (OUTPUT, @priv the device; write()
+ * emulation, the writer's timestamps) or a reader's (CAPTURE, @priv its
+ * handle; read() emulation, timestamps of when frames were stored). Both
+ * under the device lock, with the frame mappings' memory ops (fmap.c).
+ */
+int lb_queue_init(struct lb_dev *dev, struct vb2_queue *q,
+		  enum v4l2_buf_type type, const struct vb2_ops *ops,
+		  void *priv)
+{
+	bool out = type == V4L2_BUF_TYPE_VIDEO_OUTPUT;
+
+	q->type = type;
+	q->io_modes = VB2_MMAP | VB2_USERPTR | VB2_DMABUF |
+		      (out ? VB2_WRITE : VB2_READ);
+	q->drv_priv = priv;
+	q->buf_struct_size = sizeof(struct lb_buffer);
+	q->ops = ops;
+	q->mem_ops = &lb_fmap_memops;
+	q->timestamp_flags = out ? V4L2_BUF_FLAG_TIMESTAMP_COPY :
+				   V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC |
+				   V4L2_BUF_FLAG_TSTAMP_SRC_EOF;
+	q->lock = &dev->lock;
+	q->dev = dev->v4l2_dev.dev;
+	return vb2_queue_init(q);
+}
+
 /* Last reference gone: no handle is open and the node is unregistered. */
 static void lb_dev_release(struct v4l2_device *v4l2_dev)
 {

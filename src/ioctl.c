@@ -72,18 +72,11 @@ static int lb_enum_fmt_out(struct file *file, void *priv,
 	return 0;
 }
 
-/* Capture G/TRY/S_FMT: readers get the writer's format, whatever they ask. */
-static int lb_g_fmt_cap(struct file *file, void *priv, struct v4l2_format *f)
-{
-	struct lb_dev *dev = video_drvdata(file);
-
-	if (!lb_type_allowed(dev, file_lb_fh(file), f->type))
-		return -EINVAL;
-	f->fmt.pix = dev->pix;
-	return 0;
-}
-
-static int lb_g_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
+/*
+ * G_FMT of both sides, and capture TRY/S_FMT: readers get the writer's
+ * format, whatever they ask.
+ */
+static int lb_g_fmt(struct file *file, void *priv, struct v4l2_format *f)
 {
 	struct lb_dev *dev = video_drvdata(file);
 
@@ -115,7 +108,7 @@ static int lb_s_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
 	int ret;
 
 	if (fh->image_writer)	/* the timeout image takes the current format */
-		return lb_g_fmt_out(file, priv, f);
+		return lb_g_fmt(file, priv, f);
 	ret = lb_try_fmt_out(file, priv, f);
 	if (ret)
 		return ret;
@@ -556,10 +549,10 @@ const struct v4l2_ioctl_ops lb_ioctl_ops = {
 	.vidioc_querycap = lb_querycap,
 	.vidioc_enum_fmt_vid_cap = lb_enum_fmt_cap,
 	.vidioc_enum_fmt_vid_out = lb_enum_fmt_out,
-	.vidioc_g_fmt_vid_cap = lb_g_fmt_cap,
-	.vidioc_try_fmt_vid_cap = lb_g_fmt_cap,
-	.vidioc_s_fmt_vid_cap = lb_g_fmt_cap,
-	.vidioc_g_fmt_vid_out = lb_g_fmt_out,
+	.vidioc_g_fmt_vid_cap = lb_g_fmt,
+	.vidioc_try_fmt_vid_cap = lb_g_fmt,
+	.vidioc_s_fmt_vid_cap = lb_g_fmt,
+	.vidioc_g_fmt_vid_out = lb_g_fmt,
 	.vidioc_try_fmt_vid_out = lb_try_fmt_out,
 	.vidioc_s_fmt_vid_out = lb_s_fmt_out,
 	.vidioc_enum_framesizes = lb_enum_framesizes,

@@ -237,6 +237,9 @@ void lb_dev_update_caps(struct lb_dev *dev);
 void lb_dev_format_changed(struct lb_dev *dev);
 void lb_dev_set_timeperframe(struct lb_dev *dev, struct v4l2_fract tpf);
 u32 lb_dev_caps(const struct lb_dev *dev);
+int lb_queue_init(struct lb_dev *dev, struct vb2_queue *q,
+		  enum v4l2_buf_type type, const struct vb2_ops *ops,
+		  void *priv);
 
 /* fops.c: file operations */
 extern const struct v4l2_file_operations lb_fops;

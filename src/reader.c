@@ -136,23 +136,12 @@ static const struct vb2_ops lb_cap_qops = {
 
 int lb_reader_queue_init(struct lb_fh *fh)
 {
-	struct vb2_queue *q = &fh->cap_q;
-
 	INIT_LIST_HEAD(&fh->queued);
 	INIT_LIST_HEAD(&fh->copying);
 	atomic_set(&fh->copies, 0);
 	INIT_LIST_HEAD(&fh->reader_entry);
-	q->type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	q->io_modes = VB2_MMAP | VB2_USERPTR | VB2_DMABUF | VB2_READ;
-	q->drv_priv = fh;
-	q->buf_struct_size = sizeof(struct lb_buffer);
-	q->ops = &lb_cap_qops;
-	q->mem_ops = &lb_fmap_memops;
-	q->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC |
-			     V4L2_BUF_FLAG_TSTAMP_SRC_EOF;
-	q->lock = &fh->dev->lock;
-	q->dev = fh->dev->v4l2_dev.dev;
-	return vb2_queue_init(q);
+	return lb_queue_init(fh->dev, &fh->cap_q, V4L2_BUF_TYPE_VIDEO_CAPTURE,
+			     &lb_cap_qops, fh);
 }
 
 /*

@@ -221,18 +221,8 @@ static const struct vb2_ops lb_out_qops = {
 
 int lb_writer_queue_init(struct lb_dev *dev)
 {
-	struct vb2_queue *q = &dev->out_q;
-
-	q->type = V4L2_BUF_TYPE_VIDEO_OUTPUT;
-	q->io_modes = VB2_MMAP | VB2_USERPTR | VB2_DMABUF | VB2_WRITE;
-	q->drv_priv = dev;
-	q->buf_struct_size = sizeof(struct lb_buffer);
-	q->ops = &lb_out_qops;
-	q->mem_ops = &lb_fmap_memops;
-	q->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_COPY;
-	q->lock = &dev->lock;
-	q->dev = dev->v4l2_dev.dev;
-	return vb2_queue_init(q);
+	return lb_queue_init(dev, &dev->out_q, V4L2_BUF_TYPE_VIDEO_OUTPUT,
+			     &lb_out_qops, dev);
 }
 
 /*
