@@ -455,6 +455,7 @@ static void *lb_fmap_private(struct vb2_buffer *vb, struct lb_fmap *m)
 	unsigned long i;
 	void *vpriv;
 
+	lockdep_assert_held(vb->vb2_queue->lock);
 	mutex_lock(&m->lock);
 	if (m->kvaddr)
 		goto out;
@@ -555,6 +556,7 @@ static struct lb_fmap *lb_fmap_of(struct vb2_buffer *vb)
  */
 bool lb_fmap_shares(struct vb2_buffer *vb)
 {
+	lockdep_assert_held(vb->vb2_queue->lock);
 	return vb->memory == VB2_MEMORY_MMAP &&
 	       vb->vb2_queue->mem_ops == &lb_fmap_memops &&
 	       !lb_fmap_of(vb)->kvaddr;
@@ -565,6 +567,7 @@ void lb_fmap_show(struct vb2_buffer *vb, struct lb_frame *f)
 {
 	struct lb_fmap *m = lb_fmap_of(vb);
 
+	lockdep_assert_held(vb->vb2_queue->lock);
 	mutex_lock(&m->lock);
 	lb_fmap_reset(m);
 	m->frame = lb_frame_get(f);
@@ -576,6 +579,7 @@ void lb_fmap_clear(struct vb2_buffer *vb)
 {
 	struct lb_fmap *m = lb_fmap_of(vb);
 
+	lockdep_assert_held(vb->vb2_queue->lock);
 	mutex_lock(&m->lock);
 	lb_fmap_reset(m);
 	mutex_unlock(&m->lock);
@@ -591,6 +595,7 @@ struct lb_frame *lb_fmap_swap(struct vb2_buffer *vb, struct lb_frame *fresh)
 	struct lb_fmap *m = lb_fmap_of(vb);
 	struct lb_frame *f;
 
+	lockdep_assert_held(vb->vb2_queue->lock);
 	mutex_lock(&m->lock);
 	if (m->mapped) {
 		lb_fmap_zap(m, 0, m->npages);

@@ -159,8 +159,10 @@ int lb_reader_may_claim(struct lb_dev *dev, struct lb_fh *fh)
 /* @fh takes capture buffers and becomes a reader. Called with the lock. */
 int lb_reader_claim(struct lb_dev *dev, struct lb_fh *fh)
 {
-	int ret = lb_reader_may_claim(dev, fh);
+	int ret;
 
+	lockdep_assert_held(&dev->lock);
+	ret = lb_reader_may_claim(dev, fh);
 	if (ret || fh->is_reader)
 		return ret;
 	fh->is_reader = true;
@@ -174,6 +176,7 @@ int lb_reader_claim(struct lb_dev *dev, struct lb_fh *fh)
 /* @fh gave its capture buffers back or closed. Called with the lock. */
 void lb_reader_release(struct lb_dev *dev, struct lb_fh *fh)
 {
+	lockdep_assert_held(&dev->lock);
 	if (!fh->is_reader)
 		return;
 	fh->is_reader = false;

@@ -43,6 +43,7 @@ static struct lb_frame *lb_writer_take_frame(struct lb_dev *dev,
 	struct lb_frame *f;
 	void *vaddr;
 
+	lockdep_assert_held(&dev->lock);
 	if (lb_fmap_shares(vb)) {
 		f = lb_frame_alloc(dev->pool, vb2_plane_size(vb, 0), true);
 		return f ? lb_fmap_swap(vb, f) : NULL;
