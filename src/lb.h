@@ -104,10 +104,10 @@ struct lb_dev {
 
 	/*
 	 * The writer's queue and the file handle that holds it [L]: @writer
-	 * is the one record of who the writer is. vb2 keeps out_q.owner for
-	 * its own REQBUFS/CREATE_BUFS checks; it is the writer while out_q
-	 * has buffers and NULL otherwise (a write() writer of whole frames
-	 * never has any), and the driver does not look at it.
+	 * is the one record of who the writer is. out_q.owner is vb2's, for
+	 * its own REQBUFS/CREATE_BUFS checks: the writer while out_q has
+	 * buffers, else NULL (a write() writer of whole frames has none);
+	 * the driver only keeps it so (writer.c, fops.c), never reads it.
 	 */
 	struct vb2_queue out_q;
 	struct lb_fh *writer;
