@@ -58,9 +58,10 @@ ctl-docs: $(BUILD)/ctl-docs
 
 progs: $(PROGS)
 
-# The test programs share the tool's small library: the move-only Fd and the
-# errno names (utils/sys.*, utils/errors.*).
-PROG_LIB_SRC := utils/errors.cpp utils/sys.cpp
+# The test programs share the tool's small library: the video device (its fd,
+# open, named ioctl and typed calls), the move-only Fd and the errno names
+# (utils/device.*, utils/sys.*, utils/errors.*, and what device.cpp uses).
+PROG_LIB_SRC := utils/device.cpp utils/args.cpp utils/formats.cpp utils/errors.cpp utils/sys.cpp
 PROG_LIB_OBJ := $(patsubst utils/%.cpp,$(BUILD)/obj/proglib/%.o,$(PROG_LIB_SRC))
 .SECONDARY: $(PROG_LIB_OBJ)
 

@@ -13,17 +13,12 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck source=lib.sh
+. "$ROOT/scripts/lib.sh"
 KV=${1:-$("$ROOT/scripts/kernel-version.sh")}
 PKGS=(dkms v4l2loopback-dkms gnuplot-nox)
 
-installed() {
-	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'
-}
-
-missing=()
-for p in "${PKGS[@]}"; do
-	installed "$p" || missing+=("$p")
-done
+mapfile -t missing < <(missing_pkgs "${PKGS[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "bench-deps: installing ${missing[*]}" >&2
 	if [ "$(id -u)" -ne 0 ]; then
@@ -35,7 +30,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	# The package's postinst builds for the running kernel, which may have no
 	# headers (a container); the build for $KV is done explicitly below.
 	apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 \
-		|| installed v4l2loopback-dkms \
+		|| pkg_installed v4l2loopback-dkms \
 		|| { echo "bench-deps: apt-get install failed" >&2; exit 1; }
 else
 	echo "bench-deps: ${PKGS[*]} present" >&2

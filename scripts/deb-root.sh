@@ -9,6 +9,8 @@
 # Usage: scripts/deb-root.sh DIR KERNEL   (root; made once, ~600 MB, a few minutes;
 #        later calls only add a missing kernel). Prints DIR on the last line.
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [ $# -eq 2 ] || { echo "usage: $0 DIR KERNEL" >&2; exit 2; }
 R=$1 KV=$2
@@ -25,17 +27,7 @@ mkdir -p "$(dirname "$R")"
 LOG=$(dirname "$R")/deb-root.log
 
 # in_root CMD...: CMD in the chroot, in a private mount namespace with /proc and /dev.
-in_root() {
-	# shellcheck disable=SC2016
-	unshare -m --propagation private sh -euc '
-		C=$1
-		shift
-		mount --rbind /dev "$C/dev"
-		mount -t proc proc "$C/proc"
-		exec chroot "$C" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-			LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
-	' sh "$R" "$@"
-}
+in_root() { in_chroot "$R" "$@"; }
 
 if [ ! -f "$R/.complete" ]; then
 	say "building the chroot with debootstrap (once, a few minutes)"
@@ -60,11 +52,7 @@ cp /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null || true
 # Debian's v4l2loopback-utils depends on, so that the test's install and purge of
 # the old packages change nothing but their own files.
 PKGS=("linux-image-$KV" "linux-headers-$KV" sudo gstreamer1.0-tools v4l-utils)
-missing=()
-for p in "${PKGS[@]}"; do
-	dpkg-query --admindir="$R/var/lib/dpkg" -W -f='${Status}\n' "$p" 2>/dev/null \
-		| grep -q '^install ok installed$' || missing+=("$p")
-done
+mapfile -t missing < <(missing_pkgs --admindir "$R/var/lib/dpkg" "${PKGS[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
 	say "installing ${missing[*]} in the chroot"
 	in_root sh -c "apt-get -q update && apt-get install -y -q --no-install-recommends ${missing[*]}" \

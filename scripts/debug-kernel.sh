@@ -28,6 +28,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck source=lib.sh
+. "$ROOT/scripts/lib.sh"
 CACHE=${DEBUG_KERNEL_CACHE:-$ROOT/build/debug-kernel}
 MODBUILD=$ROOT/build/debug-module
 FRAGMENT=$ROOT/scripts/debug-kernel.config
@@ -42,11 +44,8 @@ say() { echo "debug-kernel: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 cmd_deps() {
-	local missing=() p
-	for p in "${DEPS[@]}"; do
-		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' \
-			|| missing+=("$p")
-	done
+	local missing
+	mapfile -t missing < <(missing_pkgs "${DEPS[@]}")
 	if [ ${#missing[@]} -eq 0 ]; then
 		say "deps: all ${#DEPS[@]} packages present"
 		return 0

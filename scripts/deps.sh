@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Installs everything the project needs on Debian 12 (idempotent).
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PKGS=(
 	build-essential g++ make pkg-config kmod cpio xz-utils
@@ -16,11 +18,7 @@ PKGS=(
 	sparse clang-format shellcheck linux-source-6.1
 )
 
-missing=()
-for p in "${PKGS[@]}"; do
-	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' \
-		|| missing+=("$p")
-done
+mapfile -t missing < <(missing_pkgs "${PKGS[@]}")
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: all ${#PKGS[@]} packages present"

@@ -7,18 +7,13 @@
 # software OpenGL. About 600 MB; not part of `make deps`, which `make check`
 # uses.
 set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PKGS=(pipewire pipewire-bin wireplumber gstreamer1.0-pipewire dbus-daemon jq
 	chromium firefox-esr obs-studio xvfb xauth libgl1-mesa-dri)
 
-installed() {
-	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'
-}
-
-missing=()
-for p in "${PKGS[@]}"; do
-	installed "$p" || missing+=("$p")
-done
+mapfile -t missing < <(missing_pkgs "${PKGS[@]}")
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "desktop-deps: ${PKGS[*]} present" >&2
 	exit 0

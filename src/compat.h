@@ -7,7 +7,6 @@
 #define LB_COMPAT_H
 
 #include <linux/version.h>
-#include <linux/timer.h>
 #include <media/v4l2-fh.h>
 #include <media/videobuf2-v4l2.h>
 
@@ -18,13 +17,6 @@
 	.wait_finish = vb2_ops_wait_finish,
 #else
 #define LB_VB2_WAIT_OPS
-#endif
-
-/* min_buffers_needed became min_queued_buffers in 6.8. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
-#define lb_vb2_set_min_queued(q, n) ((q)->min_buffers_needed = (n))
-#else
-#define lb_vb2_set_min_queued(q, n) ((q)->min_queued_buffers = (n))
 #endif
 
 /* v4l2_fh_add()/v4l2_fh_del() take the struct file since 6.18. */
@@ -41,18 +33,6 @@
 #define lb_file_fh(file) ((struct v4l2_fh *)(file)->private_data)
 #else
 #define lb_file_fh(file) file_to_v4l2_fh(file)
-#endif
-
-/* Timer helpers were renamed across 6.2-6.16. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
-#define lb_timer_delete_sync(t) del_timer_sync(t)
-#else
-#define lb_timer_delete_sync(t) timer_delete_sync(t)
-#endif
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 16, 0)
-#define lb_timer_container_of(var, t, field) from_timer(var, t, field)
-#else
-#define lb_timer_container_of(var, t, field) timer_container_of(var, t, field)
 #endif
 
 /* vma->vm_flags is changed through helpers since 6.3. */

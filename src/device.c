@@ -64,16 +64,45 @@ void lb_dev_format_changed(struct lb_dev *dev)
 		lb_dev_uevent(dev, "format");
 }
 
-void lb_dev_default_config(struct lb_config *cfg)
+/*
+ * The writer (S_PARM) or sysfs `format` sets the nominal frame interval;
+ * udev hears of a change. Called with the lock.
+ */
+void lb_dev_set_timeperframe(struct lb_dev *dev, struct v4l2_fract tpf)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->nr = -1;
-	cfg->min_width = LB_MIN_WIDTH;
-	cfg->max_width = 8192;
-	cfg->min_height = LB_MIN_HEIGHT;
-	cfg->max_height = 8192;
-	cfg->max_buffers = LB_MAX_BUFFERS;
-	cfg->max_openers = 128;
+	lockdep_assert_held(&dev->lock);
+	if (tpf.numerator == dev->timeperframe.numerator &&
+	    tpf.denominator == dev->timeperframe.denominator)
+		return;
+	dev->timeperframe = tpf;
+	lb_dev_format_changed(dev);
+}
+
+/*
+ * Set up a queue of @dev: the writer's (OUTPUT, @priv the device; vb2's
+ * write() emulation, the writer's timestamps) or a reader's (CAPTURE, @priv
+ * its handle; timestamps of when frames were stored; not vb2's read()
+ * emulation: read() is reader.c's). Both under the device lock, with the
+ * frame mappings' memory ops (fmap.c).
+ */
+int lb_queue_init(struct lb_dev *dev, struct vb2_queue *q,
+		  enum v4l2_buf_type type, const struct vb2_ops *ops,
+		  void *priv)
+{
+	bool out = type == V4L2_BUF_TYPE_VIDEO_OUTPUT;
+
+	q->type = type;
+	q->io_modes = VB2_MMAP | VB2_USERPTR | VB2_DMABUF | (out ? VB2_WRITE : 0);
+	q->drv_priv = priv;
+	q->buf_struct_size = sizeof(struct lb_buffer);
+	q->ops = ops;
+	q->mem_ops = &lb_fmap_memops;
+	q->timestamp_flags = out ? V4L2_BUF_FLAG_TIMESTAMP_COPY :
+				   V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC |
+				   V4L2_BUF_FLAG_TSTAMP_SRC_EOF;
+	q->lock = &dev->lock;
+	q->dev = dev->v4l2_dev.dev;
+	return vb2_queue_init(q);
 }
 
 /* Last reference gone: no handle is open and the node is unregistered. */

@@ -566,6 +566,7 @@ static void *lb_fmap_private(struct vb2_buffer *vb, struct lb_fmap *m)
 	unsigned long i;
 	void *vpriv;
 
+	lockdep_assert_held(vb->vb2_queue->lock);
 	mutex_lock(&m->lock);
 	if (m->kvaddr)
 		goto out;
@@ -666,6 +667,7 @@ static struct lb_fmap *lb_fmap_of(struct vb2_buffer *vb)
  */
 bool lb_fmap_shares(struct vb2_buffer *vb)
 {
+	lockdep_assert_held(vb->vb2_queue->lock);
 	return vb->memory == VB2_MEMORY_MMAP &&
 	       vb->vb2_queue->mem_ops == &lb_fmap_memops &&
 	       !lb_fmap_of(vb)->kvaddr;
@@ -701,6 +703,7 @@ void lb_fmap_show(struct vb2_buffer *vb, struct lb_frame *f)
 {
 	struct lb_fmap *m = lb_fmap_of(vb);
 
+	lockdep_assert_held(vb->vb2_queue->lock);
 	mutex_lock(&m->lock);
 	if (lb_fmap_maps_locked(m, f)) {
 		lb_frame_put(m->frame);
@@ -721,6 +724,7 @@ void lb_fmap_clear(struct vb2_buffer *vb)
 {
 	struct lb_fmap *m = lb_fmap_of(vb);
 
+	lockdep_assert_held(vb->vb2_queue->lock);
 	mutex_lock(&m->lock);
 	if (m->own) {
 		lb_fmap_reset(m);
@@ -741,6 +745,7 @@ struct lb_frame *lb_fmap_swap(struct vb2_buffer *vb, struct lb_frame *fresh)
 	struct lb_fmap *m = lb_fmap_of(vb);
 	struct lb_frame *f;
 
+	lockdep_assert_held(vb->vb2_queue->lock);
 	mutex_lock(&m->lock);
 	lb_fmap_zap_all(m);
 	f = m->frame;

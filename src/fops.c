@@ -99,10 +99,6 @@ static ssize_t lb_write(struct file *file, const char __user *buf,
 	ret = lb_writer_claim(dev, fh);
 	if (ret)
 		goto unlock;
-	if (dev->out_q.owner && dev->out_q.owner != &fh->fh) {
-		ret = -EBUSY;
-		goto unlock;
-	}
 	/*
 	 * One whole frame per write() (always, for compressed formats) skips
 	 * vb2's write emulation and its extra copy; partial frames use it.
@@ -114,6 +110,7 @@ static ssize_t lb_write(struct file *file, const char __user *buf,
 	}
 	ret = vb2_write(&dev->out_q, buf, count, ppos,
 			file->f_flags & O_NONBLOCK);
+	/* vb2's write emulation has buffers but does not record their owner */
 	if (dev->out_q.fileio)
 		dev->out_q.owner = &fh->fh;
 unlock:
@@ -145,8 +142,8 @@ static int lb_mmap(struct file *file, struct vm_area_struct *vma)
 	unsigned long base = LB_CAP_OFF_BASE >> PAGE_SHIFT;
 
 	if (vma->vm_pgoff < base) {
-		/* only the writer maps the writer's buffers */
-		if (READ_ONCE(dev->out_q.owner) != &fh->fh)
+		/* only the writer maps the writer's buffers (no lock here) */
+		if (READ_ONCE(dev->writer) != fh)
 			return -EINVAL;
 		return vb2_mmap(&dev->out_q, vma);
 	}

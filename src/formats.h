@@ -43,4 +43,17 @@ const struct lb_format *lb_format_find(u32 fourcc);
 int lb_format_fill(const struct lb_format *fmt, struct v4l2_pix_format *pix,
 		   u32 min_w, u32 max_w, u32 min_h, u32 max_h);
 
+/*
+ * Do @a and @b describe the same frames: the same pixel format and size,
+ * and with @sizeimage also the same buffer size (a compressed format's
+ * sizeimage may differ at the same size)?
+ */
+static inline bool lb_pix_same(const struct v4l2_pix_format *a,
+			       const struct v4l2_pix_format *b, bool sizeimage)
+{
+	return a->pixelformat == b->pixelformat && a->width == b->width &&
+	       a->height == b->height &&
+	       (!sizeimage || a->sizeimage == b->sizeimage);
+}
+
 #endif /* LB_FORMATS_H */

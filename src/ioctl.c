@@ -72,18 +72,11 @@ static int lb_enum_fmt_out(struct file *file, void *priv,
 	return 0;
 }
 
-/* Capture G/TRY/S_FMT: readers get the writer's format, whatever they ask. */
-static int lb_g_fmt_cap(struct file *file, void *priv, struct v4l2_format *f)
-{
-	struct lb_dev *dev = video_drvdata(file);
-
-	if (!lb_type_allowed(dev, file_lb_fh(file), f->type))
-		return -EINVAL;
-	f->fmt.pix = dev->pix;
-	return 0;
-}
-
-static int lb_g_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
+/*
+ * G_FMT of both sides, and capture TRY/S_FMT: readers get the writer's
+ * format, whatever they ask.
+ */
+static int lb_g_fmt(struct file *file, void *priv, struct v4l2_format *f)
 {
 	struct lb_dev *dev = video_drvdata(file);
 
@@ -112,30 +105,22 @@ static int lb_s_fmt_out(struct file *file, void *priv, struct v4l2_format *f)
 {
 	struct lb_dev *dev = video_drvdata(file);
 	struct lb_fh *fh = file_lb_fh(file);
-	struct v4l2_pix_format old;
 	int ret;
 
 	if (fh->image_writer)	/* the timeout image takes the current format */
-		return lb_g_fmt_out(file, priv, f);
+		return lb_g_fmt(file, priv, f);
 	ret = lb_try_fmt_out(file, priv, f);
 	if (ret)
 		return ret;
 	ret = lb_writer_claim(dev, fh);
 	if (ret)
 		return ret;
+	/* the writer's buffers must still fit */
 	if (vb2_is_busy(&dev->out_q) &&
-	    (f->fmt.pix.pixelformat != dev->pix.pixelformat ||
-	     f->fmt.pix.sizeimage > dev->pix.sizeimage ||
-	     f->fmt.pix.width != dev->pix.width ||
-	     f->fmt.pix.height != dev->pix.height))
+	    (!lb_pix_same(&f->fmt.pix, &dev->pix, false) ||
+	     f->fmt.pix.sizeimage > dev->pix.sizeimage))
 		return -EBUSY;
-	old = dev->pix;
-	ret = lb_writer_set_format(dev, &f->fmt.pix);
-	if (!ret && (old.pixelformat != dev->pix.pixelformat ||
-		     old.width != dev->pix.width ||
-		     old.height != dev->pix.height))
-		lb_dev_format_changed(dev);
-	return ret;
+	return lb_writer_set_format(dev, &f->fmt.pix);
 }
 
 /*
@@ -247,11 +232,7 @@ static int lb_s_parm(struct file *file, void *priv, struct v4l2_streamparm *a)
 			*tpf = (struct v4l2_fract){ 1, 1000 };
 		else if (ns > NSEC_PER_SEC)
 			*tpf = (struct v4l2_fract){ 1, 1 };
-		if (tpf->numerator != dev->timeperframe.numerator ||
-		    tpf->denominator != dev->timeperframe.denominator) {
-			dev->timeperframe = *tpf;
-			lb_dev_format_changed(dev);
-		}
+		lb_dev_set_timeperframe(dev, *tpf);
 	}
 	return lb_g_parm(file, priv, a);
 }
@@ -338,8 +319,6 @@ static int lb_reqbufs(struct file *file, void *priv,
 		fh->image_writer = false;
 		if (p->count) {
 			ret = lb_writer_claim(dev, fh);
-			if (!ret && dev->out_q.owner && dev->out_q.owner != &fh->fh)
-				ret = -EBUSY;
 			if (!ret)
 				ret = lb_fmap_set_memory(&dev->out_q, p->memory, true);
 			if (ret)
@@ -385,7 +364,7 @@ static int lb_create_bufs(struct file *file, void *priv,
 			if (ret)
 				return ret;
 		}
-		if (!dev->out_q.owner || dev->out_q.owner == &fh->fh)
+		if (!vb2_is_busy(&dev->out_q) || dev->writer == fh)
 			lb_fmap_set_memory(&dev->out_q, p->memory, false);
 		return vb2_ioctl_create_bufs(file, priv, p);
 	}
@@ -401,7 +380,10 @@ static int lb_create_bufs(struct file *file, void *priv,
 	return ret;
 }
 
-/* Resolve the queue of a buffer request; the output one only for its owner. */
+/*
+ * Resolve the queue of a buffer request; the output one, while it has
+ * buffers, only for the writer.
+ */
 static struct vb2_queue *lb_buf_queue(struct file *file, u32 type, int *err)
 {
 	struct lb_dev *dev = video_drvdata(file);
@@ -418,7 +400,7 @@ static struct vb2_queue *lb_buf_queue(struct file *file, u32 type, int *err)
 		}
 		return &fh->cap_q;
 	}
-	if (dev->out_q.owner && dev->out_q.owner != &fh->fh) {
+	if (vb2_is_busy(&dev->out_q) && dev->writer != fh) {
 		*err = -EBUSY;
 		return NULL;
 	}
@@ -499,7 +481,7 @@ static int lb_expbuf(struct file *file, void *priv,
 static bool lb_write_io_stream(struct lb_dev *dev, struct lb_fh *fh, u32 type)
 {
 	return type == V4L2_BUF_TYPE_VIDEO_OUTPUT && dev->writer == fh &&
-	       !dev->out_q.owner && !vb2_is_busy(&dev->out_q);
+	       !vb2_is_busy(&dev->out_q);
 }
 
 static int lb_streamon(struct file *file, void *priv, enum v4l2_buf_type t)
@@ -526,22 +508,13 @@ static int lb_streamoff(struct file *file, void *priv, enum v4l2_buf_type t)
 
 /* events */
 
-static void lb_client_usage_fill(struct lb_dev *dev, struct v4l2_event *ev)
-{
-	struct v4l2_event_client_usage *usage = (void *)ev->u.data;
-
-	memset(ev, 0, sizeof(*ev));
-	ev->type = V4L2_EVENT_PRI_CLIENT_USAGE;
-	usage->count = dev->nr_streaming ? 1 : 0;
-}
-
 static int lb_client_usage_add(struct v4l2_subscribed_event *sev,
 			       unsigned int elems)
 {
 	struct lb_dev *dev = video_get_drvdata(sev->fh->vdev);
 	struct v4l2_event ev;
 
-	lb_client_usage_fill(dev, &ev);
+	lb_client_usage_event(dev, &ev);
 	v4l2_event_queue_fh(sev->fh, &ev);
 	return 0;
 }
@@ -586,10 +559,10 @@ const struct v4l2_ioctl_ops lb_ioctl_ops = {
 	.vidioc_querycap = lb_querycap,
 	.vidioc_enum_fmt_vid_cap = lb_enum_fmt_cap,
 	.vidioc_enum_fmt_vid_out = lb_enum_fmt_out,
-	.vidioc_g_fmt_vid_cap = lb_g_fmt_cap,
-	.vidioc_try_fmt_vid_cap = lb_g_fmt_cap,
-	.vidioc_s_fmt_vid_cap = lb_g_fmt_cap,
-	.vidioc_g_fmt_vid_out = lb_g_fmt_out,
+	.vidioc_g_fmt_vid_cap = lb_g_fmt,
+	.vidioc_try_fmt_vid_cap = lb_g_fmt,
+	.vidioc_s_fmt_vid_cap = lb_g_fmt,
+	.vidioc_g_fmt_vid_out = lb_g_fmt,
 	.vidioc_try_fmt_vid_out = lb_try_fmt_out,
 	.vidioc_s_fmt_vid_out = lb_s_fmt_out,
 	.vidioc_enum_framesizes = lb_enum_framesizes,

@@ -102,7 +102,13 @@ struct lb_dev {
 	/* a writer has produced frames; readers may announce capture [L] */
 	bool ready_for_capture;
 
-	/* the writer's queue and the file handle that holds it [L] */
+	/*
+	 * The writer's queue and the file handle that holds it [L]: @writer
+	 * is the one record of who the writer is. out_q.owner is vb2's, for
+	 * its own REQBUFS/CREATE_BUFS checks: the writer while out_q has
+	 * buffers, else NULL (a write() writer of whole frames has none);
+	 * the driver only keeps it so (writer.c, fops.c), never reads it.
+	 */
 	struct vb2_queue out_q;
 	struct lb_fh *writer;
 
@@ -249,8 +255,11 @@ int lb_dev_create(const struct lb_config *cfg, int index, struct lb_dev **out);
 void lb_dev_destroy(struct lb_dev *dev);
 void lb_dev_update_caps(struct lb_dev *dev);
 void lb_dev_format_changed(struct lb_dev *dev);
+void lb_dev_set_timeperframe(struct lb_dev *dev, struct v4l2_fract tpf);
 u32 lb_dev_caps(const struct lb_dev *dev);
-void lb_dev_default_config(struct lb_config *cfg);
+int lb_queue_init(struct lb_dev *dev, struct vb2_queue *q,
+		  enum v4l2_buf_type type, const struct vb2_ops *ops,
+		  void *priv);
 
 /* fops.c: file operations */
 extern const struct v4l2_file_operations lb_fops;
@@ -295,6 +304,7 @@ __poll_t lb_reader_poll(struct lb_dev *dev, struct lb_fh *fh,
 			struct file *file, struct poll_table_struct *wait);
 void lb_reader_read_stop(struct lb_dev *dev, struct lb_fh *fh);
 void lb_readers_gone(struct lb_dev *dev);
+void lb_client_usage_event(struct lb_dev *dev, struct v4l2_event *ev);
 
 /* store.c: the newest frame */
 void lb_store_set(struct lb_dev *dev, struct lb_frame *f);

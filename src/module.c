@@ -47,17 +47,24 @@ static int max_buffers = LB_MAX_BUFFERS;
 module_param(max_buffers, int, 0444);
 MODULE_PARM_DESC(max_buffers, "most buffers a queue may have, 2..32 (default: 32, what videobuf2 allows: clients get the count they ask for)");
 
-static int max_openers = 128;
+/* the defaults of a new device are the parameters' values (lb_module_defaults) */
+#define LB_DEFAULT_MAX_OPENERS 128
+#define LB_DEFAULT_MAX_DIM 8192
+
+static int max_openers = LB_DEFAULT_MAX_OPENERS;
 module_param(max_openers, int, 0444);
-MODULE_PARM_DESC(max_openers, "simultaneous opens per device (default: 128)");
+MODULE_PARM_DESC(max_openers, "simultaneous opens per device (default: "
+		 __stringify(LB_DEFAULT_MAX_OPENERS) ")");
 
-static int max_width = 8192;
+static int max_width = LB_DEFAULT_MAX_DIM;
 module_param(max_width, int, 0444);
-MODULE_PARM_DESC(max_width, "largest frame width, 2..16384 (default: 8192)");
+MODULE_PARM_DESC(max_width, "largest frame width, 2..16384 (default: "
+		 __stringify(LB_DEFAULT_MAX_DIM) ")");
 
-static int max_height = 8192;
+static int max_height = LB_DEFAULT_MAX_DIM;
 module_param(max_height, int, 0444);
-MODULE_PARM_DESC(max_height, "largest frame height, 1..16384 (default: 8192)");
+MODULE_PARM_DESC(max_height, "largest frame height, 1..16384 (default: "
+		 __stringify(LB_DEFAULT_MAX_DIM) ")");
 
 int lb_debug;
 module_param_named(debug, lb_debug, int, 0644);
@@ -70,12 +77,16 @@ static DEFINE_IDA(lb_indexes);
 
 void lb_module_defaults(struct lb_config *cfg)
 {
-	lb_dev_default_config(cfg);
-	cfg->max_width = max_width;
-	cfg->max_height = max_height;
-	cfg->max_buffers = max_buffers;
-	cfg->max_openers = max_openers;
-	cfg->debug = lb_debug;
+	*cfg = (struct lb_config){
+		.nr = -1,
+		.min_width = LB_MIN_WIDTH,
+		.max_width = max_width,
+		.min_height = LB_MIN_HEIGHT,
+		.max_height = max_height,
+		.max_buffers = max_buffers,
+		.max_openers = max_openers,
+		.debug = lb_debug,
+	};
 }
 
 int lb_add(const struct lb_config *cfg)

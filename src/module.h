@@ -11,7 +11,7 @@ int lb_add(const struct lb_config *cfg);
 int lb_remove(int nr);
 /* Copy device @nr's settings into @cfg; -ENODEV when it is not ours. */
 int lb_query(int nr, struct lb_config *cfg);
-/* The module-wide defaults that a new device starts from. */
+/* The settings a new device starts from: the module parameters' (one place). */
 void lb_module_defaults(struct lb_config *cfg);
 
 int lb_ctldev_register(void);

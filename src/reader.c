@@ -62,21 +62,59 @@ static void lb_cap_return_all(struct lb_fh *fh, enum vb2_buffer_state state)
 	}
 }
 
-static void lb_send_client_usage(struct lb_dev *dev);
+/*
+ * The client-usage event: whether any reader streams (count 1) or none
+ * (count 0). Sent to subscribers when that changes, and to a new
+ * subscriber at once (ioctl.c).
+ */
+void lb_client_usage_event(struct lb_dev *dev, struct v4l2_event *ev)
+{
+	struct v4l2_event_client_usage *usage = (void *)ev->u.data;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->type = V4L2_EVENT_PRI_CLIENT_USAGE;
+	usage->count = dev->nr_streaming ? 1 : 0;
+}
+
+static void lb_readers_usage_changed(struct lb_dev *dev)
+{
+	struct v4l2_event ev;
+
+	lb_client_usage_event(dev, &ev);
+	v4l2_event_queue(&dev->vdev, &ev);
+}
+
+/*
+ * @fh starts streaming (STREAMON, or its first read()): the first frame it
+ * sees is the next one written. Called with the lock.
+ */
+static void lb_reader_stream_start(struct lb_dev *dev, struct lb_fh *fh)
+{
+	lockdep_assert_held(&dev->lock);
+	fh->seq_base = dev->store_seq + 1;
+	fh->last_seq = dev->store_seq;
+	dev->nr_streaming++;
+	if (dev->nr_streaming == 1)
+		lb_readers_usage_changed(dev);
+	lb_ticker_kick(dev);
+}
+
+/* A reader stops streaming. Called with the lock. */
+static void lb_reader_stream_stop(struct lb_dev *dev)
+{
+	lockdep_assert_held(&dev->lock);
+	dev->nr_streaming--;
+	if (dev->nr_streaming == 0)
+		lb_readers_usage_changed(dev);
+}
 
 static int lb_cap_start_streaming(struct vb2_queue *q, unsigned int count)
 {
 	struct lb_fh *fh = vb2_get_drv_priv(q);
 	struct lb_dev *dev = fh->dev;
 
-	/* the first frame this stream sees is the next one written */
-	fh->seq_base = dev->store_seq + 1;
-	fh->last_seq = dev->store_seq;
 	fh->stream_id = ++dev->stream_ids;
-	dev->nr_streaming++;
-	if (dev->nr_streaming == 1)
-		lb_send_client_usage(dev);
-	lb_ticker_kick(dev);
+	lb_reader_stream_start(dev, fh);
 	return 0;
 }
 
@@ -93,9 +131,7 @@ static void lb_cap_stop_streaming(struct vb2_queue *q)
 	fh->stream_id = 0;
 	wait_event(dev->copy_wq, !atomic_read(&fh->copies));
 	lb_cap_return_all(fh, VB2_BUF_STATE_ERROR);
-	dev->nr_streaming--;
-	if (dev->nr_streaming == 0)
-		lb_send_client_usage(dev);
+	lb_reader_stream_stop(dev);
 }
 
 static const struct vb2_ops lb_cap_qops = {
@@ -109,26 +145,14 @@ static const struct vb2_ops lb_cap_qops = {
 
 int lb_reader_queue_init(struct lb_fh *fh)
 {
-	struct vb2_queue *q = &fh->cap_q;
-
 	INIT_LIST_HEAD(&fh->queued);
 	INIT_LIST_HEAD(&fh->copying);
 	atomic_set(&fh->copies, 0);
 	INIT_LIST_HEAD(&fh->reader_entry);
 	mutex_init(&fh->rd_lock);
 	init_waitqueue_head(&fh->rd_wq);
-	q->type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	/* not VB2_READ: read() is ours (see "read()" below) */
-	q->io_modes = VB2_MMAP | VB2_USERPTR | VB2_DMABUF;
-	q->drv_priv = fh;
-	q->buf_struct_size = sizeof(struct lb_buffer);
-	q->ops = &lb_cap_qops;
-	q->mem_ops = &lb_fmap_memops;
-	q->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC |
-			     V4L2_BUF_FLAG_TSTAMP_SRC_EOF;
-	q->lock = &fh->dev->lock;
-	q->dev = fh->dev->v4l2_dev.dev;
-	return vb2_queue_init(q);
+	return lb_queue_init(fh->dev, &fh->cap_q, V4L2_BUF_TYPE_VIDEO_CAPTURE,
+			     &lb_cap_qops, fh);
 }
 
 /*
@@ -146,8 +170,10 @@ int lb_reader_may_claim(struct lb_dev *dev, struct lb_fh *fh)
 /* @fh takes capture buffers and becomes a reader. Called with the lock. */
 int lb_reader_claim(struct lb_dev *dev, struct lb_fh *fh)
 {
-	int ret = lb_reader_may_claim(dev, fh);
+	int ret;
 
+	lockdep_assert_held(&dev->lock);
+	ret = lb_reader_may_claim(dev, fh);
 	if (ret || fh->is_reader)
 		return ret;
 	fh->is_reader = true;
@@ -161,6 +187,7 @@ int lb_reader_claim(struct lb_dev *dev, struct lb_fh *fh)
 /* @fh gave its capture buffers back or closed. Called with the lock. */
 void lb_reader_release(struct lb_dev *dev, struct lb_fh *fh)
 {
+	lockdep_assert_held(&dev->lock);
 	if (!fh->is_reader)
 		return;
 	fh->is_reader = false;
@@ -301,13 +328,7 @@ static int lb_reader_read_start(struct lb_dev *dev, struct lb_fh *fh)
 	fh->rd_max = clamp_t(unsigned int,
 			     LB_READ_BUDGET / max(dev->pix.sizeimage, 1U), 2,
 			     dev->cfg.max_buffers);
-	/* the first frame it reads is the next one written */
-	fh->seq_base = dev->store_seq + 1;
-	fh->last_seq = dev->store_seq;
-	dev->nr_streaming++;
-	if (dev->nr_streaming == 1)
-		lb_send_client_usage(dev);
-	lb_ticker_kick(dev);
+	lb_reader_stream_start(dev, fh);
 	return 0;
 }
 
@@ -319,9 +340,7 @@ void lb_reader_read_stop(struct lb_dev *dev, struct lb_fh *fh)
 		return;
 	lb_reader_read_flush(fh);
 	fh->rd_mode = false;
-	dev->nr_streaming--;
-	if (dev->nr_streaming == 0)
-		lb_send_client_usage(dev);
+	lb_reader_stream_stop(dev);
 }
 
 /* The device is going: read() readers wake up and fail. Called with the lock. */
@@ -620,10 +639,7 @@ void lb_readers_source_change(struct lb_dev *dev)
 
 	v4l2_event_queue(&dev->vdev, &ev);
 	list_for_each_entry(fh, &dev->readers, reader_entry) {
-		if (fh->pix.pixelformat == dev->pix.pixelformat &&
-		    fh->pix.width == dev->pix.width &&
-		    fh->pix.height == dev->pix.height &&
-		    fh->pix.sizeimage == dev->pix.sizeimage)
+		if (lb_pix_same(&fh->pix, &dev->pix, true))
 			continue;
 		fh->source_changed = true;
 		if (fh->rd_mode) {
@@ -635,11 +651,3 @@ void lb_readers_source_change(struct lb_dev *dev)
 	}
 }
 
-static void lb_send_client_usage(struct lb_dev *dev)
-{
-	struct v4l2_event ev = { .type = V4L2_EVENT_PRI_CLIENT_USAGE };
-	struct v4l2_event_client_usage *usage = (void *)ev.u.data;
-
-	usage->count = dev->nr_streaming ? 1 : 0;
-	v4l2_event_queue(&dev->vdev, &ev);
-}

@@ -59,11 +59,7 @@ static ssize_t format_store(struct device *d, struct device_attribute *attr,
 	if (!num || !den || num < den || num / den > 1000)
 		return -EINVAL;
 	mutex_lock(&dev->lock);
-	if (dev->timeperframe.numerator != den ||
-	    dev->timeperframe.denominator != num) {
-		dev->timeperframe = (struct v4l2_fract){ den, num };
-		lb_dev_format_changed(dev);
-	}
+	lb_dev_set_timeperframe(dev, (struct v4l2_fract){ den, num });
 	mutex_unlock(&dev->lock);
 	return len;
 }

@@ -59,6 +59,7 @@ void lb_ticker_init(struct lb_dev *dev)
 /* Start the tick if it is needed and not running. Called with the lock. */
 void lb_ticker_kick(struct lb_dev *dev)
 {
+	lockdep_assert_held(&dev->lock);
 	if (dev->tick_running || !dev->nr_streaming ||
 	    (!dev->sustain && !dev->timeout_ms))
 		return;

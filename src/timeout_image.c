@@ -79,9 +79,7 @@ int lb_timeout_image_publish(struct lb_dev *dev, u64 ts)
 
 	lockdep_assert_held(&dev->lock);
 	if (dev->timeout_image) {
-		if (ip->pixelformat != dev->pix.pixelformat ||
-		    ip->width != dev->pix.width ||
-		    ip->height != dev->pix.height)
+		if (!lb_pix_same(ip, &dev->pix, false))
 			return -ENOENT;
 		f = dev->timeout_image;
 	} else if (!dev->fmt->compressed) {

@@ -43,6 +43,7 @@ static struct lb_frame *lb_writer_take_frame(struct lb_dev *dev,
 	struct lb_frame *f;
 	void *vaddr;
 
+	lockdep_assert_held(&dev->lock);
 	if (lb_fmap_shares(vb)) {
 		f = lb_frame_alloc(dev->pool, vb2_plane_size(vb, 0), true);
 		return f ? lb_fmap_swap(vb, f) : NULL;
@@ -221,39 +222,34 @@ static const struct vb2_ops lb_out_qops = {
 
 int lb_writer_queue_init(struct lb_dev *dev)
 {
-	struct vb2_queue *q = &dev->out_q;
-
-	q->type = V4L2_BUF_TYPE_VIDEO_OUTPUT;
-	q->io_modes = VB2_MMAP | VB2_USERPTR | VB2_DMABUF | VB2_WRITE;
-	q->drv_priv = dev;
-	q->buf_struct_size = sizeof(struct lb_buffer);
-	q->ops = &lb_out_qops;
-	q->mem_ops = &lb_fmap_memops;
-	q->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_COPY;
-	q->lock = &dev->lock;
-	q->dev = dev->v4l2_dev.dev;
-	return vb2_queue_init(q);
+	return lb_queue_init(dev, &dev->out_q, V4L2_BUF_TYPE_VIDEO_OUTPUT,
+			     &lb_out_qops, dev);
 }
 
-/* @fh becomes the writer unless another handle is. Called with the lock. */
+/*
+ * @fh becomes the writer unless another handle is. The output queue's
+ * buffers are then its alone: only the writer ever gets any (vb2 records
+ * it as their owner). Called with the lock.
+ */
 int lb_writer_claim(struct lb_dev *dev, struct lb_fh *fh)
 {
+	lockdep_assert_held(&dev->lock);
 	if (dev->writer && dev->writer != fh)
 		return -EBUSY;
-	dev->writer = fh;
+	WRITE_ONCE(dev->writer, fh);
 	return 0;
 }
 
 /* The writer leaves (close, or gave its buffers back). Called with the lock. */
 void lb_writer_release(struct lb_dev *dev, struct lb_fh *fh)
 {
+	lockdep_assert_held(&dev->lock);
 	if (dev->writer != fh)
 		return;
-	if (dev->out_q.owner == &fh->fh) {
+	if (vb2_is_busy(&dev->out_q))
 		vb2_queue_release(&dev->out_q);
-		dev->out_q.owner = NULL;
-	}
-	dev->writer = NULL;
+	dev->out_q.owner = NULL;
+	WRITE_ONCE(dev->writer, NULL);
 	if (!v4l2_ctrl_g_ctrl(dev->ctrl_keep_format)) {
 		dev->ready_for_capture = false;
 		lb_dev_update_caps(dev);
@@ -262,24 +258,25 @@ void lb_writer_release(struct lb_dev *dev, struct lb_fh *fh)
 
 /*
  * The writer sets a new format. Readers whose buffers were set up for
- * another format are told and stop receiving frames. Called with the lock.
+ * another format are told and stop receiving frames; udev hears of a new
+ * pixel format or size (not of a compressed format's new buffer size,
+ * which desktop programs do not look at). Called with the lock.
  */
 int lb_writer_set_format(struct lb_dev *dev, struct v4l2_pix_format *pix)
 {
 	const struct lb_format *fmt = lb_format_find(pix->pixelformat);
-	bool changed;
+	bool changed, announce;
 	int ret;
 
+	lockdep_assert_held(&dev->lock);
 	if (!fmt)
 		fmt = lb_format_find(V4L2_PIX_FMT_YUYV);
 	ret = lb_format_fill(fmt, pix, dev->cfg.min_width, dev->cfg.max_width,
 			     dev->cfg.min_height, dev->cfg.max_height);
 	if (ret)
 		return ret;
-	changed = pix->pixelformat != dev->pix.pixelformat ||
-		  pix->width != dev->pix.width ||
-		  pix->height != dev->pix.height ||
-		  pix->sizeimage != dev->pix.sizeimage;
+	changed = !lb_pix_same(pix, &dev->pix, true);
+	announce = !lb_pix_same(pix, &dev->pix, false);
 	dev->fmt = fmt;
 	dev->pix = *pix;
 	if (changed) {
@@ -288,5 +285,7 @@ int lb_writer_set_format(struct lb_dev *dev, struct v4l2_pix_format *pix)
 		lb_timeout_image_format_changed(dev);
 		lb_readers_source_change(dev);
 	}
+	if (announce)
+		lb_dev_format_changed(dev);
 	return 0;
 }

@@ -29,6 +29,8 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck source=../scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 KV=${1:-$("$ROOT/scripts/kernel-version.sh" 2>/dev/null)}
 DEB=${DEB_DIR:-$ROOT/build/deb}
 # DEB_TEST_DIR: another place for the chroot and the logs (e.g. one chroot for
@@ -63,17 +65,7 @@ rm -rf "${L:?}"/*
 : >"$RES"
 
 # in_root CMD...: CMD in the chroot, in a private mount namespace with /proc and /dev
-in_root() {
-	# shellcheck disable=SC2016
-	unshare -m --propagation private sh -euc '
-		C=$1
-		shift
-		mount --rbind /dev "$C/dev"
-		mount -t proc proc "$C/proc"
-		exec chroot "$C" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-			LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
-	' sh "$R" "$@"
-}
+in_root() { in_chroot "$R" "$@"; }
 # apt STEP ARGS...: apt-get in the chroot, log in logs/STEP.log
 apt() {
 	local step=$1

@@ -235,13 +235,22 @@ Result<VideoDevice> VideoDevice::open(Sys &sys, const VideoNode &node)
 	return VideoDevice(sys, node, std::move(*fd));
 }
 
+Result<VideoDevice> VideoDevice::open(Sys &sys, const std::string &path, int flags)
+{
+	auto fd = open_fd(sys, path, flags);
+	if (!fd)
+		return fd.error();
+	return VideoDevice(sys, VideoNode{node_number_from_path(path).value_or(0), path},
+			   std::move(*fd));
+}
+
 Result<int> VideoDevice::ioctl(unsigned long request, std::string_view name, void *arg,
-			       std::string_view label)
+			       std::string_view label) const
 {
 	return xioctl(*sys_, fd_.get(), node_.path, request, name, arg, label);
 }
 
-Result<v4l2_capability> VideoDevice::querycap()
+Result<v4l2_capability> VideoDevice::querycap() const
 {
 	v4l2_capability cap{};
 	auto ret = ioctl(VIDIOC_QUERYCAP, "VIDIOC_QUERYCAP", &cap);
@@ -250,7 +259,7 @@ Result<v4l2_capability> VideoDevice::querycap()
 	return cap;
 }
 
-Result<v4l2_format> VideoDevice::g_fmt(v4l2_buf_type type)
+Result<v4l2_format> VideoDevice::g_fmt(v4l2_buf_type type) const
 {
 	v4l2_format fmt{};
 	fmt.type = type;
@@ -260,7 +269,7 @@ Result<v4l2_format> VideoDevice::g_fmt(v4l2_buf_type type)
 	return fmt;
 }
 
-Result<v4l2_format> VideoDevice::s_fmt(const v4l2_format &fmt)
+Result<v4l2_format> VideoDevice::s_fmt(const v4l2_format &fmt) const
 {
 	v4l2_format f = fmt;
 	auto ret = ioctl(VIDIOC_S_FMT, "VIDIOC_S_FMT", &f, buf_type_name(f.type));
@@ -269,7 +278,7 @@ Result<v4l2_format> VideoDevice::s_fmt(const v4l2_format &fmt)
 	return f;
 }
 
-Result<v4l2_format> VideoDevice::try_fmt(const v4l2_format &fmt)
+Result<v4l2_format> VideoDevice::try_fmt(const v4l2_format &fmt) const
 {
 	v4l2_format f = fmt;
 	auto ret = ioctl(VIDIOC_TRY_FMT, "VIDIOC_TRY_FMT", &f, buf_type_name(f.type));
@@ -278,7 +287,7 @@ Result<v4l2_format> VideoDevice::try_fmt(const v4l2_format &fmt)
 	return f;
 }
 
-Result<v4l2_streamparm> VideoDevice::g_parm(v4l2_buf_type type)
+Result<v4l2_streamparm> VideoDevice::g_parm(v4l2_buf_type type) const
 {
 	v4l2_streamparm parm{};
 	parm.type = type;
@@ -288,7 +297,7 @@ Result<v4l2_streamparm> VideoDevice::g_parm(v4l2_buf_type type)
 	return parm;
 }
 
-Result<v4l2_streamparm> VideoDevice::s_parm(const v4l2_streamparm &parm)
+Result<v4l2_streamparm> VideoDevice::s_parm(const v4l2_streamparm &parm) const
 {
 	v4l2_streamparm p = parm;
 	auto ret = ioctl(VIDIOC_S_PARM, "VIDIOC_S_PARM", &p, buf_type_name(p.type));

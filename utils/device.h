@@ -77,21 +77,29 @@ private:
 bool is_loopback_driver(const v4l2_capability &cap);
 std::string cap_string(const __u8 *field, std::size_t size);
 
-// A /dev/videoN node.
+// A /dev/videoN node (also the test programs' device, tests/progs/v4l2util.h).
 class VideoDevice {
 public:
 	static Result<VideoDevice> open(Sys &sys, const VideoNode &node);
+	// PATH opened with FLAGS (O_RDWR, O_NONBLOCK, ...); its number, if it
+	// has one, from its name.
+	static Result<VideoDevice> open(Sys &sys, const std::string &path, int flags);
 
 	const VideoNode &node() const { return node_; }
+	int fd() const { return fd_.get(); }
 
-	Result<v4l2_capability> querycap();
-	Result<v4l2_format> g_fmt(v4l2_buf_type type);
+	// REQUEST, called NAME in errors ("VIDIOC_QBUF"), LABEL added to it.
+	Result<int> ioctl(unsigned long request, std::string_view name, void *arg,
+			  std::string_view label = {}) const;
+
+	Result<v4l2_capability> querycap() const;
+	Result<v4l2_format> g_fmt(v4l2_buf_type type) const;
 	// The format as the driver adjusted it.
-	Result<v4l2_format> s_fmt(const v4l2_format &fmt);
+	Result<v4l2_format> s_fmt(const v4l2_format &fmt) const;
 	// The format the driver would set for FMT (VIDIOC_TRY_FMT): no effect.
-	Result<v4l2_format> try_fmt(const v4l2_format &fmt);
-	Result<v4l2_streamparm> g_parm(v4l2_buf_type type);
-	Result<v4l2_streamparm> s_parm(const v4l2_streamparm &parm);
+	Result<v4l2_format> try_fmt(const v4l2_format &fmt) const;
+	Result<v4l2_streamparm> g_parm(v4l2_buf_type type) const;
+	Result<v4l2_streamparm> s_parm(const v4l2_streamparm &parm) const;
 	Result<std::int32_t> g_ctrl(std::uint32_t id, std::string_view name);
 	Status s_ctrl(std::uint32_t id, std::string_view name, std::int32_t value);
 	// One write() of a whole frame.
@@ -107,8 +115,6 @@ private:
 		: sys_(&sys), node_(std::move(node)), fd_(std::move(fd))
 	{
 	}
-	Result<int> ioctl(unsigned long request, std::string_view name, void *arg,
-			  std::string_view label = {});
 
 	Sys *sys_;
 	VideoNode node_;

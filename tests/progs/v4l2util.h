@@ -33,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "device.h" // utils/: the video device
 #include "errors.h" // utils/: errno names
 #include "frame.h"
 #include "sys.h" // utils/: Fd
@@ -406,6 +407,9 @@ inline std::string describe(const v4l2_pix_format &pix)
 
 // --------------------------------------------------------------- device ---
 
+// The ctl's video device (utils/device.h: the fd, the open, the named ioctl,
+// the typed calls they share), with the test programs' Status results and the
+// streaming calls only they make.
 class Device {
 public:
 	Device() = default;
@@ -413,47 +417,39 @@ public:
 	Status open(const std::string &path, int flags = O_RDWR | O_NONBLOCK)
 	{
 		path_ = path;
-		const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-		if (fd < 0) {
-			const int e = errno;
-			return Status::fail(e, "open " + path + ": " + errno_text(e));
-		}
-		fd_.reset(fd);
+		auto dev = v4l2lb::VideoDevice::open(real_sys(), path, flags);
+		if (!dev)
+			return status_of(dev.error());
+		dev_.emplace(std::move(*dev));
 		return Status::success();
 	}
 
-	int fd() const { return fd_.get(); }
+	int fd() const { return dev_ ? dev_->fd() : -1; }
 	const std::string &path() const { return path_; }
-	explicit operator bool() const { return static_cast<bool>(fd_); }
-	void close() { fd_.reset(); }
+	explicit operator bool() const { return fd() >= 0; }
+	void close() { dev_.reset(); }
 
 	// ioctl(), retried on EINTR. The message reads
 	// "VIDIOC_QBUF on /dev/video30: Invalid argument (EINVAL)".
 	Status ioctl(unsigned long req, void *arg) const
 	{
-		int r;
-		do
-			r = ::ioctl(fd_.get(), req, arg);
-		while (r < 0 && errno == EINTR);
-		if (r < 0) {
-			const int e = errno;
-			return Status::fail(e, std::string(ioctl_name(req)) + " on " + path_ +
-						       ": " + errno_text(e));
-		}
-		return Status::success();
+		if (!dev_)
+			return not_open(req);
+		return status_of(dev_->ioctl(req, ioctl_name(req), arg));
 	}
 
 	Status querycap(v4l2_capability &cap) const
 	{
 		cap = {};
-		return ioctl(VIDIOC_QUERYCAP, &cap);
+		return dev_ ? take(dev_->querycap(), cap) : not_open(VIDIOC_QUERYCAP);
 	}
 
 	Status g_fmt(uint32_t type, v4l2_format &fmt) const
 	{
 		fmt = {};
 		fmt.type = type;
-		return ioctl(VIDIOC_G_FMT, &fmt);
+		return dev_ ? take(dev_->g_fmt(static_cast<v4l2_buf_type>(type)), fmt)
+			    : not_open(VIDIOC_G_FMT);
 	}
 
 	// S_FMT (or TRY_FMT) of a single-planar format; `fmt` gets the result.
@@ -466,14 +462,17 @@ public:
 		fmt.fmt.pix.width = w;
 		fmt.fmt.pix.height = h;
 		fmt.fmt.pix.field = V4L2_FIELD_NONE;
-		return ioctl(try_only ? VIDIOC_TRY_FMT : VIDIOC_S_FMT, &fmt);
+		if (!dev_)
+			return not_open(try_only ? VIDIOC_TRY_FMT : VIDIOC_S_FMT);
+		return take(try_only ? dev_->try_fmt(fmt) : dev_->s_fmt(fmt), fmt);
 	}
 
 	Status g_parm(uint32_t type, v4l2_streamparm &parm) const
 	{
 		parm = {};
 		parm.type = type;
-		return ioctl(VIDIOC_G_PARM, &parm);
+		return dev_ ? take(dev_->g_parm(static_cast<v4l2_buf_type>(type)), parm)
+			    : not_open(VIDIOC_G_PARM);
 	}
 
 	// timeperframe = num/den seconds.
@@ -486,7 +485,7 @@ public:
 					  : parm.parm.capture.timeperframe;
 		tpf.numerator = num;
 		tpf.denominator = den;
-		return ioctl(VIDIOC_S_PARM, &parm);
+		return dev_ ? take(dev_->s_parm(parm), parm) : not_open(VIDIOC_S_PARM);
 	}
 
 	// REQBUFS; `count` is updated with what the driver granted.
@@ -572,7 +571,7 @@ public:
 						  ? UINT64_MAX
 						  : now_ns() + uint64_t(timeout_ms) * 1000000ULL;
 		for (;;) {
-			std::array<pollfd, 2> p{pollfd{fd_.get(), events, 0},
+			std::array<pollfd, 2> p{pollfd{fd(), events, 0},
 						pollfd{stop ? stop->fd() : -1, POLLIN, 0}};
 			int left = -1;
 			if (deadline != UINT64_MAX) {
@@ -603,7 +602,39 @@ public:
 	}
 
 private:
-	Fd fd_;
+	static v4l2lb::Sys &real_sys()
+	{
+		static v4l2lb::RealSys sys;
+		return sys;
+	}
+
+	// A failure of the ctl's device: "VIDIOC_G_FMT CAPTURE on /dev/video30:
+	// Invalid argument (EINVAL)"; success: its value into `out`.
+	static Status status_of(const v4l2lb::Error &e)
+	{
+		return Status::fail(e.err, e.op + " on " + e.target + ": " + errno_text(e.err));
+	}
+	template <typename T>
+	static Status status_of(const v4l2lb::Result<T> &r)
+	{
+		return r ? Status::success() : status_of(r.error());
+	}
+	template <typename T>
+	static Status take(v4l2lb::Result<T> r, T &out)
+	{
+		if (!r)
+			return status_of(r.error());
+		out = *r;
+		return Status::success();
+	}
+
+	Status not_open(unsigned long req) const
+	{
+		return Status::fail(EBADF, std::string(ioctl_name(req)) + " on " + path_ + ": " +
+						   errno_text(EBADF));
+	}
+
+	std::optional<v4l2lb::VideoDevice> dev_;
 	std::string path_;
 };
 

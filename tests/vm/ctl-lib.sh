@@ -107,14 +107,8 @@ nodes_same() {
 
 # load_vivid: one vivid video capture node; prints its number.
 load_vivid() {
-	local d
+	local cam
 	modprobe vivid n_devs=1 node_types=0x1 >/dev/null 2>&1 || return 1
-	wait_for 20 bash -c 'grep -lsq "^vivid" /sys/class/video4linux/video*/name' || return 1
-	for d in /sys/class/video4linux/video*; do
-		if grep -q '^vivid' "$d/name" 2>/dev/null; then
-			echo "${d##*video}"
-			return 0
-		fi
-	done
-	return 1
+	cam=$(vivid_node "$(lb_scaled 100)") || return 1
+	echo "${cam#/dev/video}"
 }

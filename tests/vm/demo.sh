@@ -65,17 +65,7 @@ v4l2-ctl -d /dev/video30 --info | sed -n '1,20p'
 say "loading vivid as the stand-in webcam"
 [ -d /sys/module/vivid ] || our_vivid=1
 modprobe vivid n_devs=1 node_types=0x1
-cam=""
-for _ in $(seq 50); do
-	for d in /sys/class/video4linux/video*; do
-		if grep -q '^vivid' "$d/name" 2>/dev/null; then
-			cam=/dev/$(basename "$d")
-			break 2
-		fi
-	done
-	sleep 0.2
-done
-[ -n "$cam" ] || die "vivid capture node not found"
+cam=$(vivid_node 50) || die "vivid capture node not found"
 v4l2-ctl -d "$cam" --set-fmt-video=width=$WIDTH,height=$HEIGHT,pixelformat=YUYV
 echo "webcam: $cam ($(cat "/sys/class/video4linux/$(basename "$cam")/name"))"
 

@@ -21,6 +21,19 @@ LB_RESULTS=${LB_RESULTS:-}
 LB_MODNAME=v4l2loopback
 export LB_ROOT LB_KO LB_BUILD LB_OUT LB_CASE LB_RESULTS
 
+# The names most cases use (a case may set its own instead): T, the test
+# programs; D and SYS, the node the cases make with video_nr=30 and its sysfs
+# directory.
+# shellcheck disable=SC2034 # used by the cases that source this file
+T=$LB_BUILD/tests D=/dev/video30 SYS=/sys/class/video4linux/video30
+
+# case_out: $LB_OUT/$LB_CASE made empty (the case's files go there); prints it.
+case_out() {
+	local o=$LB_OUT/$LB_CASE
+	mkdir -p "$o" && rm -rf "${o:?}"/*
+	echo "$o"
+}
+
 # A case that uses `set -e` and dies on an unexpected error says where, so the
 # harness's "exited with status N" FAIL quotes it (last line of the case log).
 _lb_err_shown=
@@ -388,4 +401,21 @@ wait_for() {
 		[ $SECONDS -ge $end ] && return 1
 		sleep 0.2
 	done
+}
+
+# vivid_node TRIES: /dev/videoN of vivid's capture node (vivid loaded by the
+# caller), polled every 0.2 s up to TRIES times; prints nothing and returns 1
+# when there is none.
+vivid_node() {
+	local d
+	for _ in $(seq "$1"); do
+		for d in /sys/class/video4linux/video*; do
+			if grep -q '^vivid' "$d/name" 2>/dev/null; then
+				echo "/dev/${d##*/}"
+				return 0
+			fi
+		done
+		sleep 0.2
+	done
+	return 1
 }

@@ -7,9 +7,6 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
-SYS=/sys/class/video4linux/video30
-
 # wait_readers N: until N handles hold capture buffers on video30
 wait_readers() {
 	local i

@@ -9,12 +9,10 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
 # frames per reader: 3 s at 30 fps, longer on a slow debug kernel, where the
 # readers' start-up (libx264, GStreamer's registry) takes seconds and they
 # must still overlap
 N=$(lb_scaled 90)
-SYS=/sys/class/video4linux/video30
 O=$LB_OUT/$LB_CASE       # logs and the recording
 RAW=/tmp/$LB_CASE         # fifos for the raw readers (guest tmpfs)
 mkdir -p "$O" "$RAW"
@@ -32,17 +30,7 @@ if ! modprobe vivid n_devs=1 node_types=0x1; then
 	fail vivid "modprobe vivid n_devs=1 node_types=0x1 failed"
 	exit 0
 fi
-cam=
-for _ in $(seq "$(lb_scaled 50)"); do
-	for d in /sys/class/video4linux/video*; do
-		if grep -q '^vivid' "$d/name" 2>/dev/null; then
-			cam=/dev/$(basename "$d")
-			break 2
-		fi
-	done
-	sleep 0.2
-done
-if [ -z "$cam" ]; then
+if ! cam=$(vivid_node "$(lb_scaled 50)"); then
 	fail vivid "no video4linux node named vivid-* after modprobe vivid"
 	exit 0
 fi

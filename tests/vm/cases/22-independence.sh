@@ -8,11 +8,7 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
-SYS=/sys/class/video4linux/video30
-O=$LB_OUT/$LB_CASE
-mkdir -p "$O"
-rm -f "$O"/*
+O=$(case_out)
 # a slow (debug) kernel gets a longer stream, so the handles that join late still see frames
 FRAMES=$((160 * ${LB_TEST_TIMEOUT_SCALE:-1}))
 FPS=15

@@ -11,11 +11,7 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
-SYS=/sys/class/video4linux/video30
-O=$LB_OUT/$LB_CASE
-mkdir -p "$O"
-rm -f "$O"/*
+O=$(case_out)
 
 wait_readers() {
 	wait_for "[ \$(cat $SYS/readers) -ge $1 ]" 60 ||

@@ -9,11 +9,7 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
-SYS=/sys/class/video4linux/video30
-O=$LB_OUT/$LB_CASE
-mkdir -p "$O"
-rm -f "$O"/*
+O=$(case_out)
 SIZE=64x48
 R_MS=$((10000 * ${LB_TEST_TIMEOUT_SCALE:-1}))   # readers' limit for their 10 frames
 # accepted by S_FMT but deliberately not in ENUM_FMT (src/formats.h)

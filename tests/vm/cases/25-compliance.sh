@@ -7,7 +7,6 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
 MANY_READERS_FAIL='q2.reqbufs(node->node2, 1) != EBUSY'
 
 # comply TAG EXPECTED_FAILS [ALLOWED_FAIL_LINE]: run v4l2-compliance -s on

@@ -8,10 +8,7 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
-O=$LB_OUT/$LB_CASE
-mkdir -p "$O"
-rm -f "$O"/*
+O=$(case_out)
 
 # dirs DEV: the directions in the Device Caps of `v4l2-ctl --info`:
 # "capture", "output", "capture+output" or "none"
@@ -53,7 +50,6 @@ stop_writer() {
 
 # ==================================================== exclusive_caps=1
 lb_load video_nr=30 exclusive_caps=1 || { fail load "insmod failed"; exit 0; }
-D=/dev/video30
 expect_dirs x1-idle $D output "before any writer"
 expect_eq x1-idle-state output "$(state $D)" "sysfs state before any writer"
 # a writer that set the format and has buffers, but sent no frame yet

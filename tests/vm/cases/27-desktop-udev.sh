@@ -13,10 +13,7 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
-O=$LB_OUT/$LB_CASE
-mkdir -p "$O"
-rm -f "$O"/*
+O=$(case_out)
 UDEVD=/lib/systemd/systemd-udevd
 
 # ------------------------------------------------------------ udevd
@@ -100,7 +97,6 @@ stop_writer() {
 # ============================================ the seed's exclusive_caps node
 lb_load video_nr=30 exclusive_caps=1 'card_label="loopback cam"' ||
 	{ fail load "insmod failed"; exit 0; }
-D=/dev/video30
 # udevd saw the "add" of the load itself
 expect_udev_caps udev-add-output $D :video_output:
 expect_eq udev-product "loopback cam" "$(udev_prop $D ID_V4L_PRODUCT)" "udev's ID_V4L_PRODUCT"

@@ -24,12 +24,8 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
 RAW=$LB_BUILD/tests/lb-ctlraw
-SYS=/sys/class/video4linux/video30
-O=$LB_OUT/$LB_CASE
-mkdir -p "$O"
-rm -f "$O"/*
+O=$(case_out)
 MEM=/sys/kernel/debug/v4l2loopback/memory
 TO=$(lb_scaled 20000)
 

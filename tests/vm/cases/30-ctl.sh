@@ -10,7 +10,6 @@ set -uo pipefail
 need_module
 . "$LB_ROOT/tests/vm/ctl-lib.sh"
 
-T=$LB_BUILD/tests
 EINVAL_ADD="$P: /dev/v4l2loopback: V4L2LOOPBACK_CTL_ADD: invalid argument: a size or count is out of range: check -w, -h, --min-width, --min-height, -b and -o against the module's limits"
 
 lb_load devices=0 || { fail load "insmod devices=0 failed"; exit 0; }

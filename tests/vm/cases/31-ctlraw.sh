@@ -10,7 +10,6 @@ set -uo pipefail
 need_module
 
 RAW=$LB_BUILD/tests/lb-ctlraw
-T=$LB_BUILD/tests
 if [ ! -x "$RAW" ]; then
 	fail lb-ctlraw-built "$RAW missing: build it with 'make progs'"
 	exit 0

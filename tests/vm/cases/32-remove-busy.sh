@@ -12,7 +12,6 @@ need_module
 
 RAW=$LB_BUILD/tests/lb-ctlraw
 CTL=$LB_BUILD/v4l2loopback-ctl
-T=$LB_BUILD/tests
 W=$(mktemp -d /tmp/rmbusy.XXXXXX)
 if [ ! -x "$RAW" ]; then
 	fail lb-ctlraw-built "$RAW missing: build it with 'make progs'"

@@ -10,7 +10,6 @@ need_module
 
 RAW=$LB_BUILD/tests/lb-ctlraw
 CTL=$LB_BUILD/v4l2loopback-ctl
-T=$LB_BUILD/tests
 W=$(mktemp -d /tmp/scale.XXXXXX)
 if [ ! -x "$RAW" ] || [ ! -x "$CTL" ]; then
 	fail built "$RAW or $CTL missing: run 'make progs tools'"

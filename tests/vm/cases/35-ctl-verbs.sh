@@ -10,7 +10,6 @@ set -uo pipefail
 need_module
 . "$LB_ROOT/tests/vm/ctl-lib.sh"
 
-T=$LB_BUILD/tests
 RAW=$LB_BUILD/tests/lb-ctlraw
 
 lb_load devices=0 || { fail load "insmod devices=0 failed"; exit 0; }

@@ -10,7 +10,6 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
 D=/dev/video30 X=/dev/video31
 S30=/sys/class/video4linux/video30 S31=/sys/class/video4linux/video31
 L=$LB_OUT/$LB_CASE

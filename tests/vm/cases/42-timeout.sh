@@ -10,9 +10,6 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
-D=/dev/video30
-SYS=/sys/class/video4linux/video30
 L=$LB_OUT/$LB_CASE
 TMP=$(mktemp -d)
 SIZE=153600 # YUYV 320x240

@@ -10,9 +10,6 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
-D=/dev/video30
-SYS=/sys/class/video4linux/video30
 L=$LB_OUT/$LB_CASE
 ATTRS="format max_readers max_openers buffers state readers frames_written frames_delivered frames_dropped"
 

@@ -10,9 +10,6 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
-D=/dev/video30
-SYS=/sys/class/video4linux/video30
 L=$LB_OUT/$LB_CASE
 CID_BASE=$((0x0098f900))
 USAGE=0x10e00001

@@ -9,7 +9,6 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
 CALLS=${LB_FUZZ_CALLS:-100000}
 
 # --- random module parameters: every load either works or fails cleanly ---

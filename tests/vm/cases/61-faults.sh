@@ -8,7 +8,6 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
 ITER=${LB_TEST_FAULT_ITER:-100}
 RANDOM=11
 wios=(write mmap userptr dmabuf)

@@ -8,7 +8,6 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
 N=${LB_TEST_LEAK_CYCLES:-1000}
 
 # kB of Slab and VmallocUsed, after letting RCU and the slab caches settle

@@ -14,12 +14,7 @@ set -uo pipefail
 . "$LB_ROOT/tests/vm/desktop-lib.sh"
 need_module
 
-T=$LB_BUILD/tests
-O=$LB_OUT/$LB_CASE
-mkdir -p "$O"
-rm -rf "${O:?}"/*
-D=/dev/video30
-SYS=/sys/class/video4linux/video30
+O=$(case_out)
 LABEL="loopback cam"
 
 bg=()
@@ -38,14 +33,7 @@ ok gst-pipewiresrc $? "gst-inspect-1.0 pipewiresrc failed: install gstreamer1.0-
 
 # ---------------------------------------------------------- the seed
 modprobe vivid n_devs=1 node_types=0x1 || { fail vivid "modprobe vivid failed"; exit 0; }
-cam=
-for _ in $(seq 50); do
-	for d in /sys/class/video4linux/video*; do
-		grep -q '^vivid' "$d/name" 2>/dev/null && { cam=/dev/$(basename "$d"); break 2; }
-	done
-	sleep 0.2
-done
-[ -n "$cam" ] || { fail vivid "no vivid node"; exit 0; }
+cam=$(vivid_node 50) || { fail vivid "no vivid node"; exit 0; }
 v4l2-ctl -d "$cam" --set-fmt-video=width=640,height=360,pixelformat=YUYV
 lb_load video_nr=30 exclusive_caps=1 "card_label=\"$LABEL\"" || { fail load "insmod failed"; exit 0; }
 

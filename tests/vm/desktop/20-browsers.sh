@@ -13,12 +13,7 @@ set -uo pipefail
 . "$LB_ROOT/tests/vm/desktop-lib.sh"
 need_module
 
-T=$LB_BUILD/tests
-O=$LB_OUT/$LB_CASE
-mkdir -p "$O"
-rm -rf "${O:?}"/*
-D=/dev/video30
-SYS=/sys/class/video4linux/video30
+O=$(case_out)
 LABEL="loopback cam"
 PAGE="file://$LB_ROOT/tests/vm/desktop/camera.html?label=loopback%20cam&frames=30"
 W=$(mktemp -d /tmp/browsers.XXXXXX)
@@ -149,14 +144,7 @@ wait $wpid 2>/dev/null
 
 # ------------------------------------- the seed: vivid present and busy
 modprobe vivid n_devs=1 node_types=0x1 || { fail vivid "modprobe vivid failed"; exit 0; }
-cam=
-for _ in $(seq 50); do
-	for d in /sys/class/video4linux/video*; do
-		grep -q '^vivid' "$d/name" 2>/dev/null && { cam=/dev/$(basename "$d"); break 2; }
-	done
-	sleep 0.2
-done
-[ -n "$cam" ] || { fail vivid "no vivid node"; exit 0; }
+cam=$(vivid_node 50) || { fail vivid "no vivid node"; exit 0; }
 log "webcam: $cam"
 # mirror NAME ARGS...: the seed's ffmpeg mirror from vivid (busy from then on)
 mirror=

@@ -12,12 +12,7 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
-O=$LB_OUT/$LB_CASE
-mkdir -p "$O"
-rm -rf "${O:?}"/*
-D=/dev/video30
-SYS=/sys/class/video4linux/video30
+O=$(case_out)
 CYCLES=10
 H=$(mktemp -d /tmp/obs.XXXXXX)
 
