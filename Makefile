@@ -31,10 +31,17 @@ PROGS += $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(PROG_C_SRC))
 # a 32-bit build of the raw control-device client: exercises compat_ioctl
 # (needs gcc-multilib, installed by make deps; without it the VM case says so)
 PROGS += $(if $(shell echo 'int main(void){return 0;}' | $(CC) -m32 -static -x c -o /dev/null - 2>/dev/null && echo y),$(BUILD)/tests/lb-ctlraw32)
+# 32-bit builds of the content-checking writer and reader (and the program
+# library they link): every video-node ioctl through the kernel's compat layer
+# (tests/vm/cases/28-compat32.sh; needs g++-multilib, installed by make deps)
+M32_PROGS := lb-writer lb-reader
+M32_CXX_OK := $(shell echo 'int main(){return 0;}' | $(CXX) -m32 -x c++ -o /dev/null - 2>/dev/null && echo y)
+PROGS += $(if $(M32_CXX_OK),$(patsubst %,$(BUILD)/tests/m32/%,$(M32_PROGS)))
 HOST_TEST_SRC := $(wildcard tests/host/*.cpp)
 
 .PHONY: all module tools progs deps check check-host check-vm demo bench vm-shell \
-	clean install uninstall check-matrix sign check-debug deb check-deb ctl-docs lint check-desktop
+	clean install uninstall check-matrix sign check-debug deb check-deb ctl-docs lint check-desktop \
+	check-hostile soak
 
 all: module tools progs
 
@@ -71,6 +78,17 @@ $(BUILD)/obj/proglib/%.o: utils/%.cpp $(wildcard utils/*.h)
 $(BUILD)/tests/%: tests/progs/%.cpp $(wildcard tests/progs/*.h) $(PROG_LIB_OBJ) include/linux/v4l2loopback.h
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -pthread -o $@ $< $(PROG_LIB_OBJ)
+
+PROG_LIB_OBJ32 := $(patsubst utils/%.cpp,$(BUILD)/obj/proglib32/%.o,$(PROG_LIB_SRC))
+.SECONDARY: $(PROG_LIB_OBJ32)
+
+$(BUILD)/obj/proglib32/%.o: utils/%.cpp $(wildcard utils/*.h)
+	@mkdir -p $(@D)
+	$(CXX) -m32 $(CXXFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/m32/%: tests/progs/%.cpp $(wildcard tests/progs/*.h) $(PROG_LIB_OBJ32) include/linux/v4l2loopback.h
+	@mkdir -p $(@D)
+	$(CXX) -m32 $(CXXFLAGS) -pthread -o $@ $< $(PROG_LIB_OBJ32)
 
 $(BUILD)/tests/%: tests/progs/%.c include/linux/v4l2loopback.h
 	@mkdir -p $(@D)
