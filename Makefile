@@ -10,6 +10,8 @@
 #   make deb        Debian packages in build/deb/ (dpkg-buildpackage in a scratch copy)
 #   make check-deb  those packages installed, used in the VM and purged, in a chroot
 #   make check-desktop  PipeWire, browsers and OBS against the module in the VM (slow)
+#   make check-hostile  unprivileged adversaries, scarce memory, unbounded waits (VM)
+#   make soak       SOAK_MINUTES (30) of mixed clients, adversaries and add/remove (VM)
 
 KERNELRELEASE ?= $(shell scripts/kernel-version.sh)
 KERNEL_DIR ?= /lib/modules/$(KERNELRELEASE)/build
@@ -155,6 +157,26 @@ check-desktop: deps
 	$(MAKE) all
 	LB_TEST_CASES=tests/vm/desktop tests/vm/run.sh --kernel $(KERNELRELEASE) \
 		$(if $(T),--only "$(T)") --save-logs $(BUILD)/vm-desktop
+
+# Hostile users and scarce memory (tests/vm/hostile/*.sh): unprivileged
+# adversaries beside a legitimate stream, and waits on a never-ending copy.
+# Some checks fail until the driver has a per-device memory budget, so this
+# is its own lane, not part of make check. T filters cases as for check-vm.
+check-hostile: deps
+	$(MAKE) all
+	LB_TEST_CASES=tests/vm/hostile tests/vm/run.sh --kernel $(KERNELRELEASE) \
+		$(if $(T),--only "$(T)") --save-logs $(BUILD)/vm-hostile
+
+# A long mixed run in the VM (tests/vm/soak/soak.sh): real clients (ffmpeg,
+# GStreamer, v4l2-ctl), our checkers, the adversaries and device add/remove
+# for SOAK_MINUTES (default 30); then no splat and no growth in slab, vmalloc
+# or the driver's page counts.
+SOAK_MINUTES ?= 30
+soak: deps
+	$(MAKE) all
+	LB_TEST_CASES=tests/vm/soak LB_TEST_SOAK_MINUTES=$(SOAK_MINUTES) tests/vm/run.sh \
+		--kernel $(KERNELRELEASE) --timeout $$(( $(SOAK_MINUTES) * 60 + 900 )) \
+		--save-logs $(BUILD)/vm-soak
 
 vm-shell: all
 	tests/vm/run.sh --kernel $(KERNELRELEASE) --shell
