@@ -50,7 +50,7 @@ MEM=/sys/kernel/debug/v4l2loopback/memory
 SYS=/sys/class/video4linux/video30
 UID_ADV=64123
 VIDEO_GID=$(getent group video | cut -d: -f3)
-PHASE_S=${LB_TEST_HOSTILE_PHASE_S:-6}
+PHASE_S=${LB_TEST_HOSTILE_PHASE_S:-5}
 OPENERS=128 # max_openers, the default
 
 [ -n "$(ls -A /sys/kernel/debug 2>/dev/null)" ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
@@ -103,9 +103,18 @@ expect_eq ctl-eacces-other "adversary: ctl open=EACCES" \
 		--bounding-set=-all -- "$ADV" ctl 2>&1)" "not in group video, node 0660 root:video"
 chgrp root /dev/v4l2loopback && chmod 0600 /dev/v4l2loopback
 
-# --- baseline: the format set, nobody streaming ---------------------------
+# --- baseline: after a warm-up stream (the device's frame pool filled), ----
+# nobody streaming
 "$T/lb-writer" -d /dev/video30 --size 640x480 --count 1 --io write --quiet ||
 	fail prime "lb-writer could not set YUYV 640x480"
+"$T/lb-reader" -d /dev/video30 --io read --count 20 --allow-gaps --timeout-ms "$(lb_scaled 20000)" \
+	>"$O/warmup.log" 2>&1 &
+r=$!
+wait_for "[ \$(cat $SYS/readers) -ge 1 ]" 30
+"$T/lb-writer" -d /dev/video30 --size 640x480 --count 30 --fps 30 --io write --quiet
+wait $r
+ok warm-up $? "$(tail -n 1 "$O/warmup.log")"
+log "driver memory at the baseline: $(tr '\n' ' ' <"$MEM")"
 base_drv=$(drv_mem)
 base_mem=$(slab_vmalloc)
 log "baseline: driver [$base_drv], slab/vmalloc [$base_mem] kB"
@@ -227,6 +236,7 @@ ok no-oom-killer $? "the OOM killer ran: $(lb_words "$oom")"
 
 # --- back to the baseline --------------------------------------------------
 wait_for "[ \$(cat $SYS/readers) -eq 0 ]" 30
+log "driver memory after the adversaries: $(tr '\n' ' ' <"$MEM")"
 expect_eq driver-memory-baseline "$base_drv" "$(drv_mem)" "driver memory ($MEM) after the adversaries"
 after_mem=$(slab_vmalloc)
 read -r s0 v0 <<<"$base_mem"

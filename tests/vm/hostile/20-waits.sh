@@ -72,63 +72,73 @@ uffd() {
 	log "uffd $1: $(head -n 1 "$O/uffd-$1.log"); state $(state $u) wchan $(wchan $u)"
 }
 
-# probe_ioctl NAME: another handle's G_FMT must complete within 3 s
-probe_ioctl() {
-	local p took
-	"$T/lb-ioctl" -d /dev/video30 g_fmt capture >"$O/$1.log" 2>&1 &
-	p=$!
-	if took=$(ends_within $p 3); then
-		pass "$1"
-		wait $p
-	else
-		fail "$1" "another handle's VIDIOC_G_FMT waited > 3 s ($took, wchan $(wchan $p))"
-		kill -TERM $p
-		took=$(ends_within $p 2)
-		ok "$1-sigterm" $? "SIGTERM did not end the waiting G_FMT ($took)"
-		kill -9 $p 2>/dev/null
-	fi
-	wait $p 2>/dev/null
+# now_ms: CLOCK_REALTIME in milliseconds
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# prober NAME DELAY_MS LB_IOCTL_CMD...: a handle opened now (before the lock
+# is taken: open() itself waits for it) that runs the lb-ioctl commands
+# DELAY_MS later
+declare -A ppid=() pdue=()
+prober() {
+	local n=$1 d=$2
+	shift 2
+	"$T/lb-ioctl" -d /dev/video30 sleep-ms "$d" "$@" >"$O/$n.log" 2>&1 &
+	ppid[$n]=$! pdue[$n]=$(($(now_ms) + d))
 }
 
-# probe_blocked NAME CMD...: CMD (open, poll) must complete within 3 s, or
-# end on SIGKILL within 2 s; leaves a stuck one's pid in $stuck
-probe_blocked() {
+# probe NAME LIMIT_MS SIGNAL WHAT: prober NAME must have ended LIMIT_MS after
+# its commands were due; else FAIL, then SIGNAL must end it within 2 s.
+# Still-stuck processes are added to $stuck (never `wait`ed for here: they
+# end only once the uffd holder dies).
+probe() {
+	local n=$1 lim=$2 sig=$3 what=$4 p=${ppid[$1]} took left
+	left=$((pdue[$n] + lim - $(now_ms)))
+	[ $left -gt 0 ] && sleep "$(awk -v l=$left 'BEGIN { print l / 1000 }')"
+	if took=$(ends_within "$p" 0.1); then
+		pass "$n"
+		wait "$p"
+		return
+	fi
+	fail "$n" "$what waited > ${lim} ms (state $(state "$p"), wchan $(wchan "$p"))"
+	kill "-$sig" "$p"
+	took=$(ends_within "$p" 2)
+	ok "$n-$sig" $? "$sig did not end $what within 2 s ($took, wchan $(wchan "$p"))"
+	if [ -n "$(state "$p")" ] && [ "$(state "$p")" != Z ]; then
+		stuck+=("$p")
+	else
+		wait "$p" 2>/dev/null
+	fi
+}
+
+# probe_new NAME CMD...: a new process CMD (an open(), a sysfs read, the
+# control device) must end within 3 s, or on SIGKILL within 2 s
+probe_new() {
 	local name=$1 p took
 	shift
 	"$@" >"$O/$name.log" 2>&1 &
 	p=$!
 	if took=$(ends_within $p 3); then
 		pass "$name"
-	else
-		fail "$name" "'$*' waited > 3 s ($took, wchan $(wchan $p))"
-		kill -9 $p
-		took=$(ends_within $p 2)
-		ok "$name-sigkill" $? "SIGKILL did not end '$*' within 2 s ($took, wchan $(wchan $p))"
-		[ "$(state $p)" = D ] && stuck+=("$p")
+		wait $p
+		return
 	fi
+	fail "$name" "'$*' waited > 3 s ($took, wchan $(wchan $p))"
+	kill -9 $p
+	took=$(ends_within $p 2)
+	ok "$name-KILL" $? "SIGKILL did not end '$*' within 2 s ($took, wchan $(wchan $p))"
+	[ -n "$(state $p)" ] && [ "$(state $p)" != Z ] && stuck+=("$p")
 }
 
-# poller DELAY_MS: a handle opened now that calls poll() DELAY_MS later
-# (open() itself may wait for the lock); pid in $pp
-poller() {
-	"$T/lb-ioctl" -d /dev/video30 sleep-ms "$1" poll in 1000 >"$O/poller.log" 2>&1 &
-	pp=$!
-	lb_sleep 0.5
-}
-
-# probe_poller NAME: the poller must have finished (its poll() took 1 s at
-# most), or end on SIGKILL
-probe_poller() {
-	local took
-	if took=$(ends_within $pp 1); then
-		pass "$1"
-	else
-		fail "$1" "poll() of another handle waited > 1 s ($took, wchan $(wchan $pp))"
-		kill -9 $pp
-		took=$(ends_within $pp 2)
-		ok "$1-sigkill" $? "SIGKILL did not end the waiting poll() within 2 s ($took, wchan $(wchan $pp))"
-		[ "$(state $pp)" = D ] && stuck+=("$pp")
-	fi
+# release WHAT: after the uffd holder died, every stuck waiter must end
+# within 5 s
+release() {
+	local p took
+	for p in "${stuck[@]}"; do
+		took=$(ends_within "$p" 5)
+		ok "$1-freed-$p" $? "a waiter did not end within 5 s of the uffd holder's death ($took, wchan $(wchan "$p"))"
+		wait "$p" 2>/dev/null
+	done
+	stuck=()
 }
 
 stream_ok() {
@@ -150,25 +160,28 @@ lb_load devices=1 video_nr=30 || { fail load "insmod failed"; exit 0; }
 	>"$O/w-reader.log" 2>&1 &
 r=$!
 wait_for "[ \$(cat $SYS/readers) -ge 1 ]" 20
+stuck=()
 uffd write
 [ "$(state $u)" != Z ] && [ -n "$(state $u)" ]
 ok write-blocks $? "the uffd write() did not block: $(tail -n 1 "$O/uffd-write.log")"
-probe_ioctl write-other-ioctl
-# the copying reader closes (SIGTERM: lb-reader stops, STREAMOFF, close)
-stuck=()
-poller 3000
+# the copy runs without the device lock: other handles go on
+probe_new write-other-open-ioctl "$T/lb-ioctl" -d /dev/video30 g_fmt capture
+# the copying reader closes (SIGTERM: lb-reader stops, STREAMOFF, close); two
+# handles opened now act 1.5 s later, while it closes
+prober write-ioctl-locked 1500 g_fmt capture
+prober write-poll-locked 1500 poll in 1000
 kill -TERM $r
 took=$(ends_within $r 5)
 ok write-reader-close $? "the copying reader's STREAMOFF/close waited > 5 s for the writer's copy ($took, wchan $(wchan $r))"
-if [ "$(state $r)" = D ]; then
+if [ -n "$(state $r)" ] && [ "$(state $r)" != Z ]; then
 	kill -9 $r
 	took=$(ends_within $r 2)
-	ok write-reader-sigkill $? "SIGKILL did not end the reader waiting in stop_streaming ($took, wchan $(wchan $r))"
-	# the reader holds the device lock now: every other handle waits
-	probe_ioctl write-other-ioctl-locked
-	probe_blocked write-open-locked bash -c 'exec 3<>/dev/video30'
+	ok write-reader-KILL $? "SIGKILL did not end the reader waiting for the writer's copy ($took, wchan $(wchan $r))"
+	[ -n "$(state $r)" ] && [ "$(state $r)" != Z ] && stuck+=("$r")
 fi
-probe_poller write-poll-locked
+probe write-ioctl-locked 3000 TERM "VIDIOC_G_FMT of an open handle"
+probe write-poll-locked 3000 KILL "poll() of an open handle"
+probe_new write-open-locked bash -c 'exec 3<>/dev/video30'
 # SIGSTOP of the uffd writer in the middle of its copy
 kill -STOP $u
 lb_sleep 1
@@ -176,72 +189,72 @@ log "uffd writer after SIGSTOP: state $(state $u) wchan $(wchan $u); $(tail -n 1
 cpu0=$(awk '{ print $14 + $15 }' /proc/$u/stat 2>/dev/null)
 lb_sleep 1
 cpu1=$(awk '{ print $14 + $15 }' /proc/$u/stat 2>/dev/null)
-log "uffd writer CPU ticks over 1 s while stopped: $((${cpu1:-0} - ${cpu0:-0}))"
+log "uffd writer: $((${cpu1:-0} - ${cpu0:-0})) CPU ticks in 1 s while stopped; state $(state $u)"
 kill -CONT $u
-# SIGTERM to the uffd writer itself: its default action is death, a fatal signal
-t0=$(date +%s%N)
+# SIGTERM to the uffd writer itself (default action: death, a fatal signal)
+t0=$(now_ms)
 kill -TERM $u
 took=$(ends_within $u 2)
-ok write-uffd-sigterm $? "SIGTERM did not end the writer blocked in copy_from_user ($took)"
+ok write-uffd-TERM $? "SIGTERM did not end the writer blocked in copy_from_user ($took)"
 kill -9 $u 2>/dev/null
 wait $u 2>/dev/null
-for p in $r "${stuck[@]}"; do
-	took=$(ends_within "$p" 5)
-	ok "write-freed-$p" $? "a waiter did not end within 5 s of the writer's death ($took, wchan $(wchan "$p"))"
-	wait "$p" 2>/dev/null
-done
-log "everything released $((($(date +%s%N) - t0) / 1000000)) ms after the writer was signalled"
+log "uffd writer: $(tail -n 1 "$O/uffd-write.log")"
+release write
+log "every waiter released $(($(now_ms) - t0)) ms after the writer was signalled"
 stream_ok write-stream-after
 
 # ------------------------------------------------------------ uffd-image
+# copy_from_user of the timeout image under the device lock
 stuck=()
-poller 6000
+prober image-ioctl 8000 g_fmt capture
+prober image-poll 8000 poll in 1000
 uffd image
-probe_ioctl image-other-ioctl
-probe_blocked image-open bash -c 'exec 3<>/dev/video30'
-probe_poller image-poll
-probe_blocked image-sysfs cat $SYS/format
+probe_new image-open bash -c 'exec 3<>/dev/video30'
+probe_new image-sysfs cat $SYS/format
 # the control device: QUERY of this device, then ADD of another one (it
 # waits for the module-wide lock the QUERY holds)
-probe_blocked image-ctl-query "$T/lb-ctlraw" query 30
-probe_blocked image-ctl-add-other "$T/lb-ctlraw" add nr=33
+probe_new image-ctl-query "$T/lb-ctlraw" query 30
+probe_new image-ctl-add-other "$T/lb-ctlraw" add nr=33
+probe image-ioctl 3000 TERM "VIDIOC_G_FMT of an open handle"
+probe image-poll 3000 KILL "poll() of an open handle"
 kill -TERM $u
 took=$(ends_within $u 2)
-ok image-uffd-sigterm $? "SIGTERM did not end the timeout-image writer ($took)"
+ok image-uffd-TERM $? "SIGTERM did not end the timeout-image writer ($took)"
 kill -9 $u 2>/dev/null
-for p in "${stuck[@]}"; do
-	ends_within "$p" 5 >/dev/null
-	ok "image-freed-$p" $? "a waiter did not end after the image writer's death"
-done
-wait
+wait $u 2>/dev/null
+log "uffd image writer: $(tail -n 1 "$O/uffd-image.log")"
+release image
 "$T/lb-ctlraw" remove 33 >/dev/null 2>&1
 "$T/lb-ioctl" -d /dev/video30 s_ctrl timeout_image_io 0 >/dev/null 2>&1
 stream_ok image-stream-after
 
 # ------------------------------------------------------------ uffd-read / uffd-userptr
-# a streaming writer and a witness reader; the uffd call must not stall them
+# a streaming writer; the uffd call must not stall it nor other readers
 for via in read userptr; do
 	"$T/lb-writer" -d /dev/video30 --size 320x240 --count 0 --fps 30 --io write \
 		--timeout-ms 60000 >"$O/$via-writer.log" 2>&1 &
 	w=$!
 	lb_sleep 1
-	uffd $via
 	stuck=()
-	probe_ioctl $via-other-ioctl
-	# a witness reader must get 10 frames within 6 s (sysfs would wait for
-	# the device lock uninterruptibly: not read here)
+	prober $via-ioctl 8000 g_fmt capture
+	uffd $via
+	# a new reader must get 10 frames within 6 s (sysfs would wait for the
+	# device lock uninterruptibly: not read here)
 	"$T/lb-reader" -d /dev/video30 --io mmap --count 10 --allow-gaps --timeout-ms 5000 \
 		>"$O/$via-witness.log" 2>&1 &
 	wit=$!
 	took=$(ends_within $wit 6)
-	ok $via-witness-streams $? "a witness reader did not get 10 frames within 6 s while a uffd $via was blocked ($took, wchan $(wchan $wit))"
+	ok $via-witness-streams $? "a new reader did not get 10 frames within 6 s while a uffd $via was blocked ($took, wchan $(wchan $wit))"
+	[ -n "$(state $wit)" ] && [ "$(state $wit)" != Z ] && stuck+=("$wit")
+	probe $via-ioctl 3000 TERM "VIDIOC_G_FMT of an open handle"
 	kill -TERM $u
 	took=$(ends_within $u 2)
-	ok $via-uffd-sigterm $? "SIGTERM did not end the uffd $via ($took)"
+	ok $via-uffd-TERM $? "SIGTERM did not end the uffd $via ($took)"
 	kill -9 $u 2>/dev/null
 	wait $u 2>/dev/null
-	ends_within $wit 10 >/dev/null || kill -9 $wit
-	wait $wit 2>/dev/null
+	log "uffd $via: $(tail -n 1 "$O/uffd-$via.log")"
+	kill -9 "${stuck[@]}" 2>/dev/null
+	release $via
 	kill -TERM $w
 	took=$(ends_within $w 5)
 	ok $via-writer-stops $? "the writer did not stop ($took)"
@@ -266,8 +279,7 @@ for wio in write mmap; do
 	kill -STOP $w
 	lb_sleep 0.5
 	log "stopped writer ($wio): state $(state $w)"
-	probe_ioctl sigstop-$wio-other-ioctl
-	probe_blocked sigstop-$wio-open bash -c 'exec 3<>/dev/video30'
+	probe_new sigstop-$wio-other-ioctl "$T/lb-ioctl" -d /dev/video30 g_fmt capture
 	expect_eq sigstop-$wio-second-writer EBUSY \
 		"$("$T/lb-ioctl" -d /dev/video30 s_fmt output YUYV 320x240 2>&1)" \
 		"S_FMT OUTPUT of another handle while the writer is stopped"
