@@ -136,6 +136,7 @@ release() {
 	for p in "${stuck[@]}"; do
 		took=$(ends_within "$p" 5)
 		ok "$1-freed-$p" $? "a waiter did not end within 5 s of the uffd holder's death ($took, wchan $(wchan "$p"))"
+		log "$1: waiter $p ended $took ms after it was released"
 		wait "$p" 2>/dev/null
 	done
 	stuck=()
@@ -183,13 +184,15 @@ probe write-ioctl-locked 3000 TERM "VIDIOC_G_FMT of an open handle"
 probe write-poll-locked 3000 KILL "poll() of an open handle"
 probe_new write-open-locked bash -c 'exec 3<>/dev/video30'
 # SIGSTOP of the uffd writer in the middle of its copy
+# (a kernel-mode fault on userfaultfd memory only gives up for a fatal
+# signal: logged, not judged, it is the kernel's and not the driver's)
 kill -STOP $u
 lb_sleep 1
 log "uffd writer after SIGSTOP: state $(state $u) wchan $(wchan $u); $(tail -n 1 "$O/uffd-write.log")"
-cpu0=$(awk '{ print $14 + $15 }' /proc/$u/stat 2>/dev/null)
-lb_sleep 1
-cpu1=$(awk '{ print $14 + $15 }' /proc/$u/stat 2>/dev/null)
-log "uffd writer: $((${cpu1:-0} - ${cpu0:-0})) CPU ticks in 1 s while stopped; state $(state $u)"
+cpu0=$(awk '{ print $14 + $15 }' /proc/$u/stat 2>/dev/null) t1=$(now_ms)
+sleep 1
+cpu1=$(awk '{ print $14 + $15 }' /proc/$u/stat 2>/dev/null) t2=$(now_ms)
+log "uffd writer while SIGSTOPped: $((${cpu1:-0} - ${cpu0:-0})) CPU ticks (1/$(getconf CLK_TCK) s) in $((t2 - t1)) ms; state $(state $u)"
 kill -CONT $u
 # SIGTERM to the uffd writer itself (default action: death, a fatal signal)
 t0=$(now_ms)
