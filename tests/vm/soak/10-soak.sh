@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # make soak: LB_TEST_SOAK_MINUTES (default 30) of mixed use, round after
-# round until the time is up:
+# round until the time is up (each round's writer streams until its readers
+# are done; real clients start once it has written a frame):
 #   lb      lb-writer (write, MMAP, USERPTR, DMABUF in turn) on video30, read
 #           by lb-reader (MMAP and read(), content-checked), ffmpeg,
 #           gst-launch-1.0 v4l2src and v4l2-ctl --stream-mmap at once
