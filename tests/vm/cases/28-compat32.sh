@@ -109,7 +109,7 @@ reader "$M32/lb-reader" restream --io mmap --buffers 8 --count 60 --restream 1 -
 wait_readers 1
 "$M32/lb-writer" -d /dev/video30 --size 320x240 --count 20 --fps 30 --io mmap --quiet
 check restream-writer "$M32/lb-writer" -d /dev/video30 --size 640x480 --count 70 --fps 30 \
-	--io userptr --quiet
+	--io userptr --start-seq 100 --quiet
 collect fmtchange
 line=$(grep '^reader:' "$O/restream.log" | tail -n 1)
 expect_eq restreams "1 640x480" "$(kv "$line" restreams) $(kv "$line" size)" \
