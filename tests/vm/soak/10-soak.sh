@@ -19,7 +19,8 @@
 # At the end: every checker clean (one PASS/FAIL per checker with its run
 # count), no kernel splat (harness), no OOM, slab within 2 MiB, vmalloc
 # within 1 MiB and the driver's frames/buffers/own pages at the baseline
-# taken after the warm-up round; vmalloc back after unload.
+# taken after a warm-up round of each kind (no adversary in those); vmalloc
+# back after unload.
 # timeout: 7200
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -125,7 +126,7 @@ stop_writer() {
 }
 
 round_lb() {
-	local wio=${wios[round % 4]}
+	local wio=${wios[(round / ${#kinds[@]}) % 4]}
 	"$T/lb-writer" -d /dev/video30 --size 320x240 --count 1 --io write --quiet
 	bg lb-reader-mmap "$T/lb-reader" -d /dev/video30 --io mmap --count 150 \
 		--allow-gaps --timeout-ms "$RTO"
@@ -214,14 +215,15 @@ end=$((SECONDS + MINUTES * 60))
 round=0
 while :; do
 	kind=${kinds[round % ${#kinds[@]}]}
-	[ $round -gt 0 ] && adversary
+	[ $round -ge ${#kinds[@]} ] && adversary
 	"round_$kind"
-	if [ $round -gt 0 ]; then
+	if [ $round -ge ${#kinds[@]} ]; then
 		kill "$apid" 2>/dev/null
 		wait "$apid" 2>/dev/null
 	fi
-	if [ $round = 0 ]; then
-		# after a warm-up round with every client: the baseline
+	if [ $round = $((${#kinds[@]} - 1)) ]; then
+		# after a warm-up round of each kind (every device has had a
+		# writer and keeps its newest frame): the baseline
 		wait_for "[ \$(cat /sys/class/video4linux/video30/readers) -eq 0 ]" 30
 		base_drv=$(drv_mem)
 		base_mem=$(slab_vmalloc)
