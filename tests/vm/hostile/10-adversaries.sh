@@ -85,9 +85,14 @@ mem_total=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
 FLOOR=$((mem_total / 4))
 log "MemTotal ${mem_total} kB; floor (25%) ${FLOOR} kB; adversaries stop allocating below 10%"
 vm0=$(slab_vmalloc)
+obj0=$(awk 'NR > 2 { s += $2 * $4 } END { print int(s / 1024) }' /proc/slabinfo)
 
 # slab_caches: "NAME KB" per slab cache (active objects x object size)
 slab_caches() { awk 'NR > 2 { print $1, int($2 * $4 / 1024) }' /proc/slabinfo 2>/dev/null; }
+
+# slab_objects: kB of live slab objects (active objects x size, all caches):
+# unlike Slab in /proc/meminfo, not the slab pages that SLUB keeps partly empty
+slab_objects() { awk 'NR > 2 { s += $2 * $4 } END { print int(s / 1024) }' /proc/slabinfo; }
 
 # frame_pages: pages of the driver's frames (the store's, those in use and
 # those its pools keep for reuse: at most 4 per device, by design)
@@ -127,6 +132,7 @@ base_drv=$(drv_mem)
 base_fp=$(frame_pages)
 base_mem=$(slab_vmalloc)
 slab_caches >"$O/slab-before"
+base_obj=$(slab_objects)
 log "baseline: driver [$base_drv], slab/vmalloc [$base_mem] kB"
 
 # --- the legitimate stream ------------------------------------------------
@@ -258,6 +264,10 @@ slab_caches | awk 'NR == FNR { b[$1] = $2; next } $2 - b[$1] >= 64 { print "#   
 	"$O/slab-before" -
 [ $((s1 - s0)) -le 1024 ] && [ $((v1 - v0 - pool_kb)) -le 1024 ]
 ok memory-baseline $? "slab ${s0}->${s1} kB, vmalloc ${v0}->${v1} kB (${pool_kb} kB of it pooled frames) after the adversaries"
+obj=$(slab_objects)
+log "live slab objects ${base_obj} -> ${obj} kB"
+[ $((obj - base_obj)) -le 1024 ]
+ok slab-objects-baseline $? "live slab objects ${base_obj} -> ${obj} kB after the adversaries"
 
 lb_unload
 read -r sa va <<<"$vm0"
@@ -265,3 +275,7 @@ read -r sb vb <<<"$(slab_vmalloc)"
 log "before load / after unload: slab ${sa} -> ${sb} kB, vmalloc ${va} -> ${vb} kB"
 [ $((vb - va)) -le 1024 ] && [ $((sb - sa)) -le 1024 ]
 ok memory-after-unload $? "slab ${sa} -> ${sb} kB, VmallocUsed ${va} -> ${vb} kB over the case"
+obj=$(slab_objects)
+log "live slab objects before load / after unload: ${obj0} -> ${obj} kB"
+[ $((obj - obj0)) -le 1024 ]
+ok slab-objects-after-unload $? "live slab objects ${obj0} -> ${obj} kB over the case"
