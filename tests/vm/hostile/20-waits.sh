@@ -37,8 +37,22 @@ mkdir -p "$O"
 rm -f "$O"/*
 SYS=/sys/class/video4linux/video30
 
-# state PID: the process state letter (R, S, D, T, Z), empty when gone
-state() { awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null; }
+# state PID: the process's state letter (R, S, D, T), D if any of its threads
+# is in D, Z only when every thread has exited, empty when it is gone (a
+# process whose main thread exited may still have a thread closing its files)
+state() {
+	local t s out=
+	[ -d "/proc/$1" ] || return 0
+	for t in /proc/"$1"/task/*/stat; do
+		s=$(awk '{ print $3 }' "$t" 2>/dev/null)
+		case $s in
+		D) echo D && return 0 ;;
+		Z | '') ;;
+		*) out=$s ;;
+		esac
+	done
+	echo "${out:-Z}"
+}
 
 # ends_within PID SECONDS: the process ends (or is a zombie) within SECONDS
 # (a decimal, scaled); prints the milliseconds it took, or "no (STATE)"
@@ -59,8 +73,15 @@ ends_within() {
 	return 1
 }
 
-# wchan PID: where the process sleeps in the kernel
-wchan() { cat "/proc/$1/wchan" 2>/dev/null; echo; }
+# wchan PID: where the process (its first thread that sleeps) waits in the kernel
+wchan() {
+	local t w
+	for t in /proc/"$1"/task/*; do
+		w=$(cat "$t/wchan" 2>/dev/null)
+		[ -n "$w" ] && [ "$w" != 0 ] && echo "$w" && return 0
+	done
+	echo "-"
+}
 
 # uffd VIA: a uffd adversary on video30 in the background (pid in $u), once it
 # is about to make its call
