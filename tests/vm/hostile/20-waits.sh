@@ -189,9 +189,9 @@ ok write-blocks $? "the uffd write() did not block: $(tail -n 1 "$O/uffd-write.l
 # the copy runs without the device lock: other handles go on
 probe_new write-other-open-ioctl "$T/lb-ioctl" -d /dev/video30 g_fmt capture
 # the copying reader closes (SIGTERM: lb-reader stops, STREAMOFF, close); two
-# handles opened now act 1.5 s later, while it closes
-prober write-ioctl-locked 1500 g_fmt capture
-prober write-poll-locked 1500 poll in 1000
+# handles opened now act 3 s later, while it closes
+prober write-ioctl-locked 3000 g_fmt capture
+prober write-poll-locked 3000 poll in 1000
 kill -TERM $r
 took=$(ends_within $r 5)
 ok write-reader-close $? "the copying reader's STREAMOFF/close waited > 5 s for the writer's copy ($took, wchan $(wchan $r))"
