@@ -10,6 +10,8 @@
 #   make deb        Debian packages in build/deb/ (dpkg-buildpackage in a scratch copy)
 #   make check-deb  those packages installed, used in the VM and purged, in a chroot
 #   make check-desktop  PipeWire, browsers and OBS against the module in the VM (slow)
+#   make check-hostile  unprivileged adversaries, scarce memory, unbounded waits (VM)
+#   make soak       SOAK_MINUTES (30) of mixed clients, adversaries and add/remove (VM)
 
 KERNELRELEASE ?= $(shell scripts/kernel-version.sh)
 KERNEL_DIR ?= /lib/modules/$(KERNELRELEASE)/build
@@ -31,10 +33,17 @@ PROGS += $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(PROG_C_SRC))
 # a 32-bit build of the raw control-device client: exercises compat_ioctl
 # (needs gcc-multilib, installed by make deps; without it the VM case says so)
 PROGS += $(if $(shell echo 'int main(void){return 0;}' | $(CC) -m32 -static -x c -o /dev/null - 2>/dev/null && echo y),$(BUILD)/tests/lb-ctlraw32)
+# 32-bit builds of the content-checking writer and reader (and the program
+# library they link): every video-node ioctl through the kernel's compat layer
+# (tests/vm/cases/28-compat32.sh; needs g++-multilib, installed by make deps)
+M32_PROGS := lb-writer lb-reader
+M32_CXX_OK := $(shell echo 'int main(){return 0;}' | $(CXX) -m32 -x c++ -o /dev/null - 2>/dev/null && echo y)
+PROGS += $(if $(M32_CXX_OK),$(patsubst %,$(BUILD)/tests/m32/%,$(M32_PROGS)))
 HOST_TEST_SRC := $(wildcard tests/host/*.cpp)
 
 .PHONY: all module tools progs deps check check-host check-vm demo bench vm-shell \
-	clean install uninstall check-matrix sign check-debug deb check-deb ctl-docs lint check-desktop
+	clean install uninstall check-matrix sign check-debug deb check-deb ctl-docs lint check-desktop \
+	check-hostile soak
 
 all: module tools progs
 
@@ -72,6 +81,17 @@ $(BUILD)/obj/proglib/%.o: utils/%.cpp $(wildcard utils/*.h)
 $(BUILD)/tests/%: tests/progs/%.cpp $(wildcard tests/progs/*.h) $(PROG_LIB_OBJ) include/linux/v4l2loopback.h
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -pthread -o $@ $< $(PROG_LIB_OBJ)
+
+PROG_LIB_OBJ32 := $(patsubst utils/%.cpp,$(BUILD)/obj/proglib32/%.o,$(PROG_LIB_SRC))
+.SECONDARY: $(PROG_LIB_OBJ32)
+
+$(BUILD)/obj/proglib32/%.o: utils/%.cpp $(wildcard utils/*.h)
+	@mkdir -p $(@D)
+	$(CXX) -m32 $(CXXFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/m32/%: tests/progs/%.cpp $(wildcard tests/progs/*.h) $(PROG_LIB_OBJ32) include/linux/v4l2loopback.h
+	@mkdir -p $(@D)
+	$(CXX) -m32 $(CXXFLAGS) -pthread -o $@ $< $(PROG_LIB_OBJ32)
 
 $(BUILD)/tests/%: tests/progs/%.c include/linux/v4l2loopback.h
 	@mkdir -p $(@D)
@@ -138,6 +158,26 @@ check-desktop: deps
 	$(MAKE) all
 	LB_TEST_CASES=tests/vm/desktop tests/vm/run.sh --kernel $(KERNELRELEASE) \
 		$(if $(T),--only "$(T)") --save-logs $(BUILD)/vm-desktop
+
+# Hostile users and scarce memory (tests/vm/hostile/*.sh): unprivileged
+# adversaries beside a legitimate stream, and waits on a never-ending copy.
+# Some checks fail until the driver has a per-device memory budget, so this
+# is its own lane, not part of make check. T filters cases as for check-vm.
+check-hostile: deps
+	$(MAKE) all
+	LB_TEST_CASES=tests/vm/hostile tests/vm/run.sh --kernel $(KERNELRELEASE) \
+		$(if $(T),--only "$(T)") --save-logs $(BUILD)/vm-hostile
+
+# A long mixed run in the VM (tests/vm/soak/soak.sh): real clients (ffmpeg,
+# GStreamer, v4l2-ctl), our checkers, the adversaries and device add/remove
+# for SOAK_MINUTES (default 30); then no splat and no growth in slab, vmalloc
+# or the driver's page counts.
+SOAK_MINUTES ?= 30
+soak: deps
+	$(MAKE) all
+	LB_TEST_CASES=tests/vm/soak LB_TEST_SOAK_MINUTES=$(SOAK_MINUTES) tests/vm/run.sh \
+		--kernel $(KERNELRELEASE) --timeout $$(( $(SOAK_MINUTES) * 60 + 900 )) \
+		--save-logs $(BUILD)/vm-soak
 
 vm-shell: all
 	tests/vm/run.sh --kernel $(KERNELRELEASE) --shell

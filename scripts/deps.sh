@@ -14,7 +14,7 @@ PKGS=(
 	libgtest-dev
 	libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
 	dkms openssl
-	gcc-multilib
+	gcc-multilib g++-multilib
 	sparse clang-format shellcheck linux-source-6.1
 )
 
