@@ -26,6 +26,26 @@ std::optional<VideoDevice> open_device(Context &ctx, const DeviceArg &arg)
 	return std::move(*dev);
 }
 
+// Resolve DEV and read the capabilities it announces; reports the error itself.
+struct NodeCaps {
+	VideoNode node;
+	Caps caps;
+};
+std::optional<NodeCaps> node_caps(Context &ctx, const DeviceArg &arg)
+{
+	auto node = resolve_device(ctx.sys, arg);
+	if (!node) {
+		report(ctx, node.error());
+		return std::nullopt;
+	}
+	auto caps = read_caps(ctx.sys, *node);
+	if (!caps) {
+		report(ctx, caps.error());
+		return std::nullopt;
+	}
+	return NodeCaps{*node, *caps};
+}
+
 FrameLayout layout_of(const v4l2_pix_format &pix)
 {
 	return FrameLayout{pix.pixelformat, pix.width, pix.height, pix.bytesperline, pix.sizeimage};
@@ -53,26 +73,19 @@ int cmd_set_fps(Context &ctx, const Options &o)
 
 int cmd_get_fps(Context &ctx, const Options &o)
 {
-	auto node = resolve_device(ctx.sys, o.device);
-	if (!node) {
-		report(ctx, node.error());
+	const auto nc = node_caps(ctx, o.device);
+	if (!nc)
+		return kExitFailed;
+	const auto &[node, caps] = *nc;
+	if (!caps.fps) {
+		report(ctx, Error{node.path, "VIDIOC_G_PARM", 0, "the device reports no frame rate",
+				  "set one with: v4l2loopback-ctl set-fps " + node.path + " 30"});
 		return kExitFailed;
 	}
-	auto caps = read_caps(ctx.sys, *node);
-	if (!caps) {
-		report(ctx, caps.error());
-		return kExitFailed;
-	}
-	if (!caps->fps) {
-		report(ctx,
-		       Error{node->path, "VIDIOC_G_PARM", 0, "the device reports no frame rate",
-			     "set one with: v4l2loopback-ctl set-fps " + node->path + " 30"});
-		return kExitFailed;
-	}
-	const Fps fps = *caps->fps;
+	const Fps fps = *caps.fps;
 	if (o.json) {
 		Json j = Json::object();
-		j.set("device", node->path);
+		j.set("device", node.path);
 		j.set("fps", format_fps(fps));
 		j.set("numerator", fps.num);
 		j.set("denominator", fps.den);
@@ -190,27 +203,21 @@ int cmd_set_caps(Context &ctx, const Options &o)
 
 int cmd_get_caps(Context &ctx, const Options &o)
 {
-	auto node = resolve_device(ctx.sys, o.device);
-	if (!node) {
-		report(ctx, node.error());
+	const auto nc = node_caps(ctx, o.device);
+	if (!nc)
 		return kExitFailed;
-	}
-	auto caps = read_caps(ctx.sys, *node);
-	if (!caps) {
-		report(ctx, caps.error());
-		return kExitFailed;
-	}
+	const auto &[node, caps] = *nc;
 	if (o.json) {
 		Json j = Json::object();
-		j.set("device", node->path);
-		j.set("caps", format_caps(*caps));
-		j.set("fourcc", format_fourcc(caps->fourcc));
-		j.set("width", caps->width);
-		j.set("height", caps->height);
-		j.set("fps", caps->fps ? Json(format_fps(*caps->fps)) : Json());
+		j.set("device", node.path);
+		j.set("caps", format_caps(caps));
+		j.set("fourcc", format_fourcc(caps.fourcc));
+		j.set("width", caps.width);
+		j.set("height", caps.height);
+		j.set("fps", caps.fps ? Json(format_fps(*caps.fps)) : Json());
 		ctx.out << j.dump() << "\n";
 	} else {
-		ctx.out << format_caps(*caps) << "\n";
+		ctx.out << format_caps(caps) << "\n";
 	}
 	return kExitOk;
 }
