@@ -100,14 +100,17 @@ memory matrix-memory 1
 for n in 1 2 3 4; do
 	reader "plain$n" --io mmap --buffers 8 --count 60 --max-gaps 0 --expect-first-seq 0
 done
-reader scribbler --io mmap --buffers 8 --count 60 --max-gaps 0 --expect-first-seq 0 \
-	--scribble --map-twice
+# (the scribbler may miss frames: writing every page costs two faults and a
+# copy per page, slow on a debug kernel; the frames it gets must be clean)
+reader scribbler --io mmap --buffers 8 --count 60 --min-frames 10 --allow-gaps \
+	--expect-first-seq 0 --scribble --map-twice --timeout-ms "$(lb_scaled 3000)"
 wait_readers 5
 check scribble-writer "$T/lb-writer" -d /dev/video30 --size 640x480 --count 64 \
 	--fps 30 --io mmap --quiet
 collect scribble
-expect_eq scribbled 60 "$(kv "$(tail -n 1 "$O/scribbler.log")" scribbled)" \
-	"buffers the scribbler wrote over"
+line=$(tail -n 1 "$O/scribbler.log")
+expect_eq scribbled "$(kv "$line" frames)" "$(kv "$line" scribbled)" \
+	"buffers the scribbler wrote over: every frame it got"
 memory scribble-memory 1
 
 # --- an MMAP writer that scribbles over the buffers it queued ------------
@@ -124,7 +127,8 @@ memory wscribble-memory 1
 # --- one buffer held for 10 s --------------------------------------------
 HOLD=$(lb_scaled 10000)
 N=$((HOLD * 30 / 1000 + 60))
-reader holder --io mmap --buffers 8 --count 0 --min-frames $((N - 10)) --allow-gaps \
+# (the holder's own rate is not the point: it may miss frames on a slow kernel)
+reader holder --io mmap --buffers 8 --count 0 --min-frames $((N / 2)) --allow-gaps \
 	--hold-ms "$HOLD" --timeout-ms 3000
 reader other-mmap --io mmap --buffers 24 --count $((N - 5)) --max-gaps 0 --expect-first-seq 0
 reader other-read --io read --count $((N - 5)) --max-gaps 0 --expect-first-seq 0
@@ -136,8 +140,9 @@ memory hold-memory 1
 
 # --- madvise, mlock, fork, mapped twice; kill -9 while mapped ------------
 # (the stress reader's checks are on content and mappings; the witness must miss nothing)
-reader stress --io mmap --buffers 6 --count 30 --allow-gaps \
-	--madvise --mlock --fork-check --map-twice --scribble --pin-check
+reader stress --io mmap --buffers 6 --count 30 --min-frames 10 --allow-gaps \
+	--madvise --mlock --fork-check --map-twice --scribble --pin-check \
+	--timeout-ms "$(lb_scaled 3000)"
 reader witness --io mmap --buffers 24 --count 40 --max-gaps 0 --expect-first-seq 0
 "$T/lb-reader" -d /dev/video30 --io mmap --count 0 --allow-gaps --scribble \
 	--timeout-ms 60000 >"$O/killed.log" 2>&1 &
@@ -158,8 +163,8 @@ expect_eq stress-forked ok "$(kv "$line" forked)" "the forked child's check"
 expect_eq stress-madvise 0 "$(kv "$line" madvise)" \
 	"madvise(MADV_DONTNEED) on a frame mapping (the next access maps the frame again)"
 p=$(kv "$line" pinned)
-[ "${p:--1}" -ge 20 ]
-ok stress-pinned $? "buffers read through pinned pages (process_vm_readv): $p, expected >= 20"
+[ "${p:--1}" -ge 10 ] && [ "$p" -eq "$(kv "$line" frames)" ]
+ok stress-pinned $? "buffers read through pinned pages (process_vm_readv): $p, expected every frame the reader got ($(kv "$line" frames), >= 10)"
 memory stress-memory 1
 
 # --- close and munmap while mapped; a reader's own writes ----------------
