@@ -419,3 +419,19 @@ vivid_node() {
 	done
 	return 1
 }
+
+# lb_slab_vmalloc_kb: "SLAB VMALLOC", the kB of Slab and VmallocUsed, settled
+lb_slab_vmalloc_kb() {
+	sync
+	echo 2 >/proc/sys/vm/drop_caches
+	lb_settle_slab
+	lb_sleep 1
+	awk '/^Slab:/ { s = $2 } /^VmallocUsed:/ { v = $2 } END { print s, v }' /proc/meminfo
+}
+
+# lb_driver_memory: "frames F buffers B own_pages P", the driver's frames, MMAP
+# buffers and pages readers wrote into (debugfs, src/frame.c)
+lb_driver_memory() {
+	awk '$1 == "frames" || $1 == "buffers" || $1 == "own_pages" {
+		printf "%s%s %s", n++ ? " " : "", $1, $2 }' /sys/kernel/debug/v4l2loopback/memory
+}

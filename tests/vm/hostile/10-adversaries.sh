@@ -42,13 +42,9 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
 ADV=$T/lb-adversary
-O=$LB_OUT/$LB_CASE
-mkdir -p "$O"
-rm -f "$O"/*
+O=$(case_out)
 MEM=/sys/kernel/debug/v4l2loopback/memory
-SYS=/sys/class/video4linux/video30
 UID_ADV=64123
 VIDEO_GID=$(getent group video | cut -d: -f3)
 PHASE_S=${LB_TEST_HOSTILE_PHASE_S:-5}
@@ -66,25 +62,12 @@ fi
 AS_ADV=(setpriv "--reuid=$UID_ADV" "--regid=$UID_ADV" --groups="$VIDEO_GID"
 	--inh-caps=-all --bounding-set=-all --no-new-privs --)
 
-# kB of Slab and VmallocUsed, settled (62-leaks)
-slab_vmalloc() {
-	sync
-	echo 2 >/proc/sys/vm/drop_caches
-	lb_settle_slab
-	lb_sleep 1
-	awk '/^Slab:/ { s = $2 } /^VmallocUsed:/ { v = $2 } END { print s, v }' /proc/meminfo
-}
 
-# the driver's frames, MMAP buffers and own pages (debugfs)
-drv_mem() {
-	awk '$1 == "frames" || $1 == "buffers" || $1 == "own_pages" {
-		printf "%s%s %s", n++ ? " " : "", $1, $2 }' "$MEM"
-}
 
 mem_total=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
 FLOOR=$((mem_total / 4))
 log "MemTotal ${mem_total} kB; floor (25%) ${FLOOR} kB; adversaries stop allocating below 10%"
-vm0=$(slab_vmalloc)
+vm0=$(lb_slab_vmalloc_kb)
 obj0=$(awk 'NR > 2 { s += $2 * $4 } END { print int(s / 1024) }' /proc/slabinfo)
 
 # slab_caches: "NAME KB" per slab cache (active objects x object size)
@@ -128,9 +111,9 @@ wait_for "[ \$(cat $SYS/readers) -ge 1 ]" 30
 wait $r
 ok warm-up $? "$(tail -n 1 "$O/warmup.log")"
 log "driver memory at the baseline: $(tr '\n' ' ' <"$MEM")"
-base_drv=$(drv_mem)
+base_drv=$(lb_driver_memory)
 base_fp=$(frame_pages)
-base_mem=$(slab_vmalloc)
+base_mem=$(lb_slab_vmalloc_kb)
 slab_caches >"$O/slab-before"
 base_obj=$(slab_objects)
 log "baseline: driver [$base_drv], slab/vmalloc [$base_mem] kB"
@@ -253,8 +236,8 @@ ok no-oom-killer $? "the OOM killer ran: $(lb_words "$oom")"
 # --- back to the baseline --------------------------------------------------
 wait_for "[ \$(cat $SYS/readers) -eq 0 ]" 30
 log "driver memory after the adversaries: $(tr '\n' ' ' <"$MEM")"
-expect_eq driver-memory-baseline "$base_drv" "$(drv_mem)" "driver memory ($MEM) after the adversaries"
-after_mem=$(slab_vmalloc)
+expect_eq driver-memory-baseline "$base_drv" "$(lb_driver_memory)" "driver memory ($MEM) after the adversaries"
+after_mem=$(lb_slab_vmalloc_kb)
 read -r s0 v0 <<<"$base_mem"
 read -r s1 v1 <<<"$after_mem"
 # the frame pools may hold more frames now than at the baseline (bounded)
@@ -271,7 +254,7 @@ ok slab-objects-baseline $? "live slab objects ${base_obj} -> ${obj} kB after th
 
 lb_unload
 read -r sa va <<<"$vm0"
-read -r sb vb <<<"$(slab_vmalloc)"
+read -r sb vb <<<"$(lb_slab_vmalloc_kb)"
 log "before load / after unload: slab ${sa} -> ${sb} kB, vmalloc ${va} -> ${vb} kB"
 [ $((vb - va)) -le 1024 ] && [ $((sb - sa)) -le 1024 ]
 ok memory-after-unload $? "slab ${sa} -> ${sb} kB, VmallocUsed ${va} -> ${vb} kB over the case"

@@ -30,12 +30,8 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
 ADV=$T/lb-adversary
-O=$LB_OUT/$LB_CASE
-mkdir -p "$O"
-rm -f "$O"/*
-SYS=/sys/class/video4linux/video30
+O=$(case_out)
 
 # state PID: the process's state letter (R, S, D, T), D if any of its threads
 # is in D, Z only when every thread has exited, empty when it is gone (a

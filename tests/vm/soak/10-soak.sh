@@ -26,12 +26,9 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-T=$LB_BUILD/tests
 ADV=$T/lb-adversary
 CTL=$LB_BUILD/v4l2loopback-ctl
-O=$LB_OUT/$LB_CASE
-mkdir -p "$O"
-rm -rf "${O:?}"/*
+O=$(case_out)
 MEM=/sys/kernel/debug/v4l2loopback/memory
 MINUTES=${LB_TEST_SOAK_MINUTES:-30}
 UID_ADV=64123
@@ -46,18 +43,7 @@ RTO=$(lb_scaled 8000) # lb-readers: the longest gap between frames
 AS_ADV=(setpriv "--reuid=$UID_ADV" "--regid=$UID_ADV" --groups="$VIDEO_GID"
 	--inh-caps=-all --bounding-set=-all --no-new-privs --)
 
-slab_vmalloc() {
-	sync
-	echo 2 >/proc/sys/vm/drop_caches
-	lb_settle_slab
-	lb_sleep 1
-	awk '/^Slab:/ { s = $2 } /^VmallocUsed:/ { v = $2 } END { print s, v }' /proc/meminfo
-}
 
-drv_mem() {
-	awk '$1 == "frames" || $1 == "buffers" || $1 == "own_pages" {
-		printf "%s%s %s", n++ ? " " : "", $1, $2 }' "$MEM"
-}
 
 # tally CHECKER RC LOG: count a checker's run; a failure is reported at once
 declare -A runs=() bad=()
@@ -91,7 +77,7 @@ finish() {
 
 readers_ge() { wait_for "[ \$(cat /sys/class/video4linux/$1/readers) -ge $2 ]" 60; }
 
-vm0=$(slab_vmalloc)
+vm0=$(lb_slab_vmalloc_kb)
 lb_load devices=3 video_nr=30,31,32 || { fail load "insmod failed"; exit 0; }
 chgrp video /dev/video3[012] && chmod 0660 /dev/video3[012]
 mark=$(kmsg_mark)
@@ -225,8 +211,8 @@ while :; do
 		# after a warm-up round of each kind (every device has had a
 		# writer and keeps its newest frame): the baseline
 		wait_for "[ \$(cat /sys/class/video4linux/video30/readers) -eq 0 ]" 30
-		base_drv=$(drv_mem)
-		base_mem=$(slab_vmalloc)
+		base_drv=$(lb_driver_memory)
+		base_mem=$(lb_slab_vmalloc_kb)
 		log "baseline after warm-up: driver [$base_drv], slab/vmalloc [$base_mem] kB"
 	fi
 	round=$((round + 1))
@@ -246,8 +232,8 @@ oom=$(kmsg_since "$mark" | grep -E 'invoked oom-killer|Out of memory' | head -n 
 ok no-oom-killer $? "the OOM killer ran: $(lb_words "$oom")"
 
 wait_for "[ \$(cat /sys/class/video4linux/video30/readers) -eq 0 ]" 30
-expect_eq driver-memory-baseline "$base_drv" "$(drv_mem)" "driver memory ($MEM) at the end"
-after_mem=$(slab_vmalloc)
+expect_eq driver-memory-baseline "$base_drv" "$(lb_driver_memory)" "driver memory ($MEM) at the end"
+after_mem=$(lb_slab_vmalloc_kb)
 read -r s0 v0 <<<"$base_mem"
 read -r s1 v1 <<<"$after_mem"
 log "slab ${s0} -> ${s1} kB, vmalloc ${v0} -> ${v1} kB"
@@ -257,6 +243,6 @@ pages0=$(awk '/^(AnonPages|Shmem|Slab|VmallocUsed|PageTables):/ { s += $2 } END 
 log "anon+shmem+slab+vmalloc+pagetables at the end: $pages0 kB"
 lb_unload
 read -r _ va <<<"$vm0"
-read -r _ vb <<<"$(slab_vmalloc)"
+read -r _ vb <<<"$(lb_slab_vmalloc_kb)"
 [ $((vb - va)) -le 1024 ]
 ok vmalloc-after-unload $? "VmallocUsed ${va} -> ${vb} kB before load / after unload"
