@@ -435,3 +435,24 @@ lb_driver_memory() {
 	awk '$1 == "frames" || $1 == "buffers" || $1 == "own_pages" {
 		printf "%s%s %s", n++ ? " " : "", $1, $2 }' /sys/kernel/debug/v4l2loopback/memory
 }
+
+# lb_wait_readers N: until the device (SYS) counts N readers, 60 s (scaled)
+lb_wait_readers() {
+	wait_for "[ \$(cat $SYS/readers) -ge $1 ]" 60 ||
+		{ log "only $(cat "$SYS/readers") of $1 readers got ready"; return 1; }
+}
+
+# Readers in the background: a case's reader function starts one writing to
+# $O/NAME.log and adds its pid and NAME to the arrays pids and names;
+# lb_collect PREFIX waits for each, which must have passed (PREFIX-NAME), shows
+# its log and empties the arrays.
+pids=() names=()
+lb_collect() {
+	local i
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}"
+		ok "$1-${names[$i]}" $? "$(tail -n 2 "$O/${names[$i]}.log" | tr '\n' ' ')"
+		sed 's/^/  /' "$O/${names[$i]}.log"
+	done
+	pids=() names=()
+}

@@ -49,13 +49,7 @@ memory() {
 	expect_eq "$1" "$want" "$got" "driver memory ($MEM) after the part"
 }
 
-wait_readers() {
-	wait_for "[ \$(cat $SYS/readers) -ge $1 ]" 60 ||
-		{ log "only $(cat $SYS/readers) of $1 readers got ready"; return 1; }
-}
-
 # reader NAME ARGS...: an lb-reader of /dev/video30 in the background
-pids=() names=()
 reader() {
 	local n=$1
 	shift
@@ -63,16 +57,6 @@ reader() {
 	pids+=($!) names+=("$n")
 }
 
-# collect PREFIX: every reader must have passed
-collect() {
-	local i
-	for i in "${!pids[@]}"; do
-		wait "${pids[$i]}"
-		ok "$1-${names[$i]}" $? "$(tail -n 2 "$O/${names[$i]}.log" | tr '\n' ' ')"
-		sed 's/^/  /' "$O/${names[$i]}.log"
-	done
-	pids=() names=()
-}
 
 vm0=$(vmalloc_kb)
 lb_load devices=2 video_nr=30,31 max_buffers=32 || { fail load "insmod failed"; exit 0; }
@@ -87,11 +71,11 @@ for wio in write mmap userptr dmabuf; do
 			--buffers 24 --count 40 --max-gaps 0 --expect-first-seq 0 \
 			--expect-fmt YUYV:320x240
 	done
-	wait_readers 5
+	lb_wait_readers 5
 	lb_sleep 1 # a reader counts from REQBUFS on; its STREAMON comes after
 	check "w$wio-writer" "$T/lb-writer" -d /dev/video30 --size 320x240 --count 44 \
 		--fps 30 --io "$wio" --dmabuf-from /dev/video31 --quiet
-	collect "w$wio"
+	lb_collect "w$wio"
 done
 memory matrix-memory 1
 
@@ -104,10 +88,10 @@ done
 # copy per page, slow on a debug kernel; the frames it gets must be clean)
 reader scribbler --io mmap --buffers 8 --count 60 --min-frames 10 --allow-gaps \
 	--expect-first-seq 0 --scribble --map-twice --timeout-ms "$(lb_scaled 3000)"
-wait_readers 5
+lb_wait_readers 5
 check scribble-writer "$T/lb-writer" -d /dev/video30 --size 640x480 --count 64 \
 	--fps 30 --io mmap --quiet
-collect scribble
+lb_collect scribble
 line=$(tail -n 1 "$O/scribbler.log")
 expect_eq scribbled "$(kv "$line" frames)" "$(kv "$line" scribbled)" \
 	"buffers the scribbler wrote over: every frame it got"
@@ -118,10 +102,10 @@ for n in 1 2; do
 	reader "wscr-mmap$n" --io mmap --buffers 8 --count 60 --max-gaps 0 --expect-first-seq 0
 done
 reader wscr-read --io read --count 60 --max-gaps 0 --expect-first-seq 0
-wait_readers 3
+lb_wait_readers 3
 check wscribble-writer "$T/lb-writer" -d /dev/video30 --size 640x480 --count 64 \
 	--fps 30 --io mmap --scribble-queued --quiet
-collect wscribble
+lb_collect wscribble
 memory wscribble-memory 1
 
 # --- one buffer held for 10 s --------------------------------------------
@@ -132,10 +116,10 @@ reader holder --io mmap --buffers 8 --count 0 --min-frames $((N / 2)) --allow-ga
 	--hold-ms "$HOLD" --timeout-ms 3000
 reader other-mmap --io mmap --buffers 24 --count $((N - 5)) --max-gaps 0 --expect-first-seq 0
 reader other-read --io read --count $((N - 5)) --max-gaps 0 --expect-first-seq 0
-wait_readers 3
+lb_wait_readers 3
 check hold-writer "$T/lb-writer" -d /dev/video30 --size 640x480 --count "$N" \
 	--fps 30 --io write --quiet
-collect hold
+lb_collect hold
 memory hold-memory 1
 
 # --- madvise, mlock, fork, mapped twice; kill -9 while mapped ------------
@@ -147,7 +131,7 @@ reader witness --io mmap --buffers 24 --count 40 --max-gaps 0 --expect-first-seq
 "$T/lb-reader" -d /dev/video30 --io mmap --count 0 --allow-gaps --scribble \
 	--timeout-ms 60000 >"$O/killed.log" 2>&1 &
 k=$!
-wait_readers 3
+lb_wait_readers 3
 "$T/lb-writer" -d /dev/video30 --size 640x480 --count 44 --fps 30 --io mmap \
 	--quiet >"$O/stress-writer.log" 2>&1 &
 w=$!
@@ -157,7 +141,7 @@ wait $k
 expect_eq killed 137 "$?" "exit status of the mapped reader killed with SIGKILL"
 wait $w
 ok stress-writer $? "$(tail -n 1 "$O/stress-writer.log")"
-collect stress
+lb_collect stress
 line=$(tail -n 1 "$O/stress.log")
 expect_eq stress-forked ok "$(kv "$line" forked)" "the forked child's check"
 expect_eq stress-madvise 0 "$(kv "$line" madvise)" \

@@ -50,13 +50,7 @@ ok elf64-witness $? "$T/lb-reader is not ELF64"
 
 lb_load devices=2 video_nr=30,31 max_buffers=32 || { fail load "insmod failed"; exit 0; }
 
-wait_readers() {
-	wait_for "[ \$(cat $SYS/readers) -ge $1 ]" 60 ||
-		{ log "only $(cat $SYS/readers) of $1 readers got ready"; return 1; }
-}
-
 # reader BIN NAME ARGS...: a reader of /dev/video30 in the background
-pids=() names=()
 reader() {
 	local bin=$1 n=$2
 	shift 2
@@ -64,16 +58,6 @@ reader() {
 	pids+=($!) names+=("$n")
 }
 
-# collect PREFIX: every reader must have passed with exactly --count frames
-collect() {
-	local i
-	for i in "${!pids[@]}"; do
-		wait "${pids[$i]}"
-		ok "$1-${names[$i]}" $? "$(tail -n 2 "$O/${names[$i]}.log" | tr '\n' ' ')"
-		sed 's/^/  /' "$O/${names[$i]}.log"
-	done
-	pids=() names=()
-}
 
 check prime "$M32/lb-writer" -d /dev/video30 --size 320x240 --count 1 --io write --quiet
 
@@ -87,14 +71,14 @@ for wio in write mmap userptr dmabuf; do
 	done
 	reader "$T/lb-reader" "w$wio-witness64" --io mmap --buffers 24 --count $N \
 		--max-gaps 0 --expect-first-seq 0 --expect-fmt YUYV:320x240
-	wait_readers 5
+	lb_wait_readers 5
 	log "w$wio: readers ready at ${SECONDS}s"
 	before=$(cat $SYS/frames_written)
 	check "w$wio-writer" "$M32/lb-writer" -d /dev/video30 --size 320x240 \
 		--count $((N + 4)) --fps 30 --io "$wio" --dmabuf-from /dev/video31 --quiet
 	expect_eq "w$wio-frames-written" $((before + N + 4)) "$(cat $SYS/frames_written)" \
 		"sysfs frames_written"
-	collect "w$wio"
+	lb_collect "w$wio"
 	# exact counts: every reader's summary says frames=N first=0 last=N-1 gaps=0
 	for rio in read mmap userptr dmabuf; do
 		line=$(grep '^reader:' "$O/w$wio-r$rio.log" | tail -n 1)
@@ -106,11 +90,11 @@ done
 
 # --- a format change seen by a 32-bit reader: LAST buffer, then EPIPE ------
 reader "$M32/lb-reader" restream --io mmap --buffers 8 --count 60 --restream 1 --allow-gaps
-wait_readers 1
+lb_wait_readers 1
 "$M32/lb-writer" -d /dev/video30 --size 320x240 --count 20 --fps 30 --io mmap --quiet
 check restream-writer "$M32/lb-writer" -d /dev/video30 --size 640x480 --count 70 --fps 30 \
 	--io userptr --start-seq 100 --quiet
-collect fmtchange
+lb_collect fmtchange
 line=$(grep '^reader:' "$O/restream.log" | tail -n 1)
 expect_eq restreams "1 640x480" "$(kv "$line" restreams) $(kv "$line" size)" \
 	"restreams and final size of the 32-bit reader"
