@@ -443,16 +443,16 @@ lb_wait_readers() {
 }
 
 # Readers in the background: a case's reader function starts one writing to
-# $O/NAME.log and adds its pid and NAME to the arrays pids and names;
+# $O/NAME.log and adds its pid and NAME to the arrays lb_pids and lb_names;
 # lb_collect PREFIX waits for each, which must have passed (PREFIX-NAME), shows
 # its log and empties the arrays.
-pids=() names=()
+lb_pids=() lb_names=()
 lb_collect() {
 	local i
-	for i in "${!pids[@]}"; do
-		wait "${pids[$i]}"
-		ok "$1-${names[$i]}" $? "$(tail -n 2 "$O/${names[$i]}.log" | tr '\n' ' ')"
-		sed 's/^/  /' "$O/${names[$i]}.log"
+	for i in "${!lb_pids[@]}"; do
+		wait "${lb_pids[$i]}"
+		ok "$1-${lb_names[$i]}" $? "$(tail -n 2 "$O/${lb_names[$i]}.log" | tr '\n' ' ')"
+		sed 's/^/  /' "$O/${lb_names[$i]}.log"
 	done
-	pids=() names=()
+	lb_pids=() lb_names=()
 }

@@ -54,7 +54,7 @@ reader() {
 	local n=$1
 	shift
 	"$T/lb-reader" -d /dev/video30 --timeout-ms "$TO" "$@" >"$O/$n.log" 2>&1 &
-	pids+=($!) names+=("$n")
+	lb_pids+=($!) lb_names+=("$n")
 }
 
 

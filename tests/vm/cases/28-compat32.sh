@@ -55,7 +55,7 @@ reader() {
 	local bin=$1 n=$2
 	shift 2
 	"$bin" -d /dev/video30 --timeout-ms "$TO" "$@" >"$O/$n.log" 2>&1 &
-	pids+=($!) names+=("$n")
+	lb_pids+=($!) lb_names+=("$n")
 }
 
 
