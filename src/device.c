@@ -79,11 +79,11 @@ void lb_dev_set_timeperframe(struct lb_dev *dev, struct v4l2_fract tpf)
 }
 
 /*
- * Set up a queue of @dev: the writer's (OUTPUT, @priv the device; vb2's
- * write() emulation, the writer's timestamps) or a reader's (CAPTURE, @priv
- * its handle; timestamps of when frames were stored; not vb2's read()
- * emulation: read() is reader.c's). Both under the device lock, with the
- * frame mappings' memory ops (fmap.c).
+ * Set up a queue of @dev: the writer's (OUTPUT, @priv the device; the
+ * writer's timestamps) or a reader's (CAPTURE, @priv its handle; timestamps
+ * of when frames were stored). Neither uses vb2's read() or write()
+ * emulation: read() and write() are reader.c's and writer.c's. Both under
+ * the device lock, with the frame mappings' memory ops (fmap.c).
  */
 int lb_queue_init(struct lb_dev *dev, struct vb2_queue *q,
 		  enum v4l2_buf_type type, const struct vb2_ops *ops,
@@ -92,7 +92,8 @@ int lb_queue_init(struct lb_dev *dev, struct vb2_queue *q,
 	bool out = type == V4L2_BUF_TYPE_VIDEO_OUTPUT;
 
 	q->type = type;
-	q->io_modes = VB2_MMAP | VB2_USERPTR | VB2_DMABUF | (out ? VB2_WRITE : 0);
+	/* read() and write() are the driver's own (reader.c, writer.c) */
+	q->io_modes = VB2_MMAP | VB2_USERPTR | VB2_DMABUF;
 	q->drv_priv = priv;
 	q->buf_struct_size = sizeof(struct lb_buffer);
 	q->ops = ops;

@@ -33,10 +33,9 @@
  * at most the reader's queued MMAP buffers' worth, until the buffer gets
  * another frame or is freed (REQBUFS(0), close) or unmapped.
  *
- * A buffer that is exported (EXPBUF), or a writer's buffer that vb2's
- * write() emulation fills, needs one kernel address for its whole life:
- * it falls back to private memory, a vb2_vmalloc buffer (@vpriv) that
- * frames are copied into, as in a plain vmalloc queue.
+ * A buffer that is exported (EXPBUF) needs one kernel address for its whole
+ * life: it falls back to private memory, a vb2_vmalloc buffer (@vpriv)
+ * that frames are copied into, as in a plain vmalloc queue.
  *
  * Address space: every open file of a loopback node gets an address_space
  * of its own (an anonymous inode of a small pseudo file system, set as the
@@ -121,8 +120,8 @@
  * @mapped: PTEs may exist since the last zap of the whole buffer [@lock]
  * @filled: VMAs whose whole window was mapped since then [@lock]
  * @mapped_id: the id of the frame whose pages the mappings show [@lock]
- * @vpriv: private memory (vb2_vmalloc), once exported or used by vb2's
- *         write() emulation [@lock to set; then fixed]
+ * @vpriv: private memory (vb2_vmalloc), once exported [@lock to set; then
+ *         fixed]
  * @kvaddr: its kernel address
  * @out: a writer's buffer: @frame is written by the writer, never NULL
  */
@@ -587,8 +586,7 @@ static int lb_fmap_mmap(void *priv, struct vm_area_struct *vma)
 }
 
 /*
- * The buffer needs one kernel address from now on (EXPBUF, vb2's write()
- * emulation): give it
+ * The buffer needs one kernel address from now on (EXPBUF): give it
  * private memory that holds what it shows now, and map that instead.
  * NULL beyond the budget or without memory. Called with the device lock.
  */

@@ -63,6 +63,7 @@ static int lb_release(struct file *file)
 	mutex_unlock(&dev->lock);
 
 	lb_timeout_image_release(fh);
+	lb_writer_write_reset(fh);
 	lb_fh_del(&fh->fh, file);
 	v4l2_fh_exit(&fh->fh);
 	kfree(fh);
@@ -89,31 +90,22 @@ static ssize_t lb_write(struct file *file, const char __user *buf,
 
 	if (fh->image_writer)	/* fixed at open */
 		return lb_timeout_image_write(dev, fh, buf, count);
-	if (mutex_lock_interruptible(&dev->lock))
+	if (mutex_lock_interruptible(&fh->rd_lock))
 		return -ERESTARTSYS;
+	if (mutex_lock_interruptible(&dev->lock)) {
+		mutex_unlock(&fh->rd_lock);
+		return -ERESTARTSYS;
+	}
 	if (!lb_type_allowed(dev, fh, V4L2_BUF_TYPE_VIDEO_OUTPUT)) {
 		ret = -EINVAL;
 		goto unlock;
 	}
 	ret = lb_writer_claim(dev, fh);
-	if (ret)
-		goto unlock;
-	/*
-	 * One whole frame per write() (always, for compressed formats) skips
-	 * vb2's write emulation and its extra copy; partial frames use it.
-	 */
-	if (!vb2_is_busy(&dev->out_q) &&
-	    (dev->fmt->compressed || count == dev->pix.sizeimage)) {
-		ret = lb_writer_write_frame(dev, buf, count);
-		goto unlock;
-	}
-	ret = vb2_write(&dev->out_q, buf, count, ppos,
-			file->f_flags & O_NONBLOCK);
-	/* vb2's write emulation has buffers but does not record their owner */
-	if (dev->out_q.fileio)
-		dev->out_q.owner = &fh->fh;
+	if (!ret)
+		ret = lb_writer_write(dev, fh, buf, count);
 unlock:
 	mutex_unlock(&dev->lock);
+	mutex_unlock(&fh->rd_lock);
 	return ret;
 }
 
@@ -124,8 +116,10 @@ static __poll_t lb_poll(struct file *file, struct poll_table_struct *wait)
 	__poll_t res;
 
 	mutex_lock(&dev->lock);
-	if (dev->writer == fh)
+	if (dev->writer == fh && vb2_is_busy(&dev->out_q))
 		res = vb2_poll(&dev->out_q, file, wait);
+	else if (dev->writer == fh)	/* write() never waits */
+		res = v4l2_ctrl_poll(file, wait) | EPOLLOUT | EPOLLWRNORM;
 	else if (lb_type_allowed(dev, fh, V4L2_BUF_TYPE_VIDEO_CAPTURE))
 		res = lb_reader_poll(dev, fh, file, wait);
 	else

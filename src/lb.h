@@ -31,6 +31,8 @@
 #define LB_MIN_HEIGHT 1
 #define LB_MAX_BUFFERS VB2_MAX_FRAME
 #define LB_LABEL_LEN 32
+/* frames a read() reader may have waiting; a newer one replaces the newest */
+#define LB_READ_WAITING 4
 /* frames a reader may hold when the device is short of memory (reader.c) */
 #define LB_HOG_FRAMES 2
 /* the default memory budget of a device: RAM / 4, at most this (MiB) */
@@ -79,7 +81,7 @@ struct lb_config {
  * done in the context that publishes a frame (the writer, or the tick).
  * Fields marked [L] are protected by it; functions that need it assert it.
  * Exceptions, which run without it:
- *  - write() copies the frame from user memory into a new frame, then from
+ *  - write() copies from user memory into a new frame, then from
  *    there into the buffers of readers that cannot share frames (USERPTR,
  *    DMABUF, exported buffers), without the lock (writer.c, reader.c
  *    "write() frames"); those buffers sit on their reader's @copying list
@@ -91,9 +93,8 @@ struct lb_config {
  *    (reader.c "read()", timeout_image.c).
  * Nobody holds the lock while touching user memory (ioctl arguments are
  * copied by the V4L2 core outside it), so every wait for it is short. The
- * exceptions are vb2's: QBUF of a USERPTR buffer pins the caller's pages,
- * and its write() emulation (a writer's partial frames) copies from the
- * caller's memory, under it.
+ * exception is vb2's: QBUF of a USERPTR buffer pins the caller's pages
+ * under it.
  *  - page faults on readers' mappings take a per-buffer lock only (fmap.c).
  * Frames are shared by reference (frame.c): whoever holds a pointer to one
  * holds a reference.
@@ -191,15 +192,19 @@ struct lb_dev {
  * @image: the timeout image being written, not published yet [@rd_lock]
  * @image_pix: its format [@rd_lock]
  * @image_pos: bytes of it written so far [@rd_lock]
+ * @wr_frame: a writer's raw frame that write() has not finished [@rd_lock]
+ * @wr_pix: its format [@rd_lock]
+ * @wr_pos: bytes of it written so far [@rd_lock]
  * @held: buffers that show a frame (delivered, not queued again) [L]
  * @newest: the buffer last delivered, if it shows a frame by reference and
- *          is still in vb2's done list (reader.c "Newest frame next") [L]
+ *          is still in vb2's done list (lb_reader_deliver()) [L]
  * @rd_mode: a read() reader (reader.c "read()") [L]
  * @rd_error: the device is gone: read() fails with EIO [L]
- * @rd_next: the newest frame delivered and not read yet [L]
+ * @rd_wait: frames delivered and not read yet, oldest first [L]
+ * @rd_nwait: how many [L]
  * @rd_cur: the frame read() is reading [@rd_lock and L to change]
  * @rd_pos: bytes of it read so far [@rd_lock and L]
- * @rd_lock: one read() or timeout image write() at a time on this handle
+ * @rd_lock: one read() or write() at a time on this handle
  * @rd_wq: read() and poll() wait here for a frame
  */
 struct lb_fh {
@@ -220,11 +225,15 @@ struct lb_fh {
 	struct lb_frame *image;
 	struct v4l2_pix_format image_pix;
 	u32 image_pos;
+	struct lb_frame *wr_frame;
+	struct v4l2_pix_format wr_pix;
+	u32 wr_pos;
 	unsigned int held;
 	struct lb_buffer *newest;
 	bool rd_mode;
 	bool rd_error;
-	struct lb_frame *rd_next;
+	struct lb_frame *rd_wait[LB_READ_WAITING];
+	unsigned int rd_nwait;
 	struct lb_frame *rd_cur;
 	u32 rd_pos;
 	struct mutex rd_lock;	/* see above */
@@ -290,8 +299,9 @@ int lb_writer_queue_init(struct lb_dev *dev);
 int lb_writer_claim(struct lb_dev *dev, struct lb_fh *fh);
 void lb_writer_release(struct lb_dev *dev, struct lb_fh *fh);
 int lb_writer_set_format(struct lb_dev *dev, struct v4l2_pix_format *pix);
-ssize_t lb_writer_write_frame(struct lb_dev *dev, const char __user *buf,
-			      size_t count);
+ssize_t lb_writer_write(struct lb_dev *dev, struct lb_fh *fh,
+			const char __user *buf, size_t count);
+void lb_writer_write_reset(struct lb_fh *fh);
 
 /* reader.c: per-handle capture queues and frame delivery */
 int lb_reader_queue_init(struct lb_fh *fh);

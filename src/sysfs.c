@@ -131,7 +131,13 @@ LB_STAT_ATTR(readers, dev->nr_readers);
 LB_STAT_ATTR(frames_written, dev->frames_written);
 LB_STAT_ATTR(frames_delivered, dev->frames_delivered);
 LB_STAT_ATTR(frames_dropped, dev->frames_dropped);
-LB_STAT_ATTR(memory_used_kb, lb_pool_used(dev->pool) >> 10);
+/* an atomic counter: read without the lock, so monitoring never waits */
+static ssize_t memory_used_kb_show(struct device *d,
+				   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", lb_pool_used(to_lb_dev(d)->pool) >> 10);
+}
+static DEVICE_ATTR_RO(memory_used_kb);
 
 static struct attribute *lb_attrs[] = {
 	&dev_attr_format.attr,

@@ -147,52 +147,82 @@ static void lb_out_buf_queue(struct vb2_buffer *vb)
 }
 
 /*
- * write() of one whole frame (always, for a compressed format: each call is
- * one frame of its own size; vb2's write emulation loses the size of such
- * frames on 6.1, taking bytesused from the never-queued v4l2 buffer).
- * Without the lock: one copy from user memory into a new frame (however
- * long the writer's memory takes to fault, nobody waits for it), then, once
- * it is whole, from there into the buffers of readers that need a copy
- * (reader.c); readers whose buffers share frames get it by reference.
- * A frame of a format changed meanwhile is dropped. Called with the lock,
- * which it drops for the copies.
+ * write(). Each call to a compressed format is one frame of its own size;
+ * a raw frame may come in one call or in as many as it takes (the bytes
+ * are a stream: a call goes on where the last one stopped, and ends at the
+ * frame's end). The bytes go from user memory into a new frame (@wr_frame
+ * while it is partial) without the lock, so however long the writer's
+ * memory takes to fault nobody waits for it, and once the frame is whole,
+ * from there into the buffers of readers that need a copy (reader.c);
+ * readers whose buffers share frames get it by reference. A fault loses
+ * the partial frame; a frame of a format changed meanwhile is dropped.
+ * Called with the lock, which it drops for the copies, and with the
+ * handle's @rd_lock (one write() at a time).
  */
-ssize_t lb_writer_write_frame(struct lb_dev *dev, const char __user *buf,
-			      size_t count)
+ssize_t lb_writer_write(struct lb_dev *dev, struct lb_fh *fh,
+			const char __user *buf, size_t count)
 {
 	struct v4l2_pix_format pix = dev->pix;
-	struct lb_frame *f;
+	bool whole = dev->fmt->compressed || (!fh->wr_frame && count == pix.sizeimage);
+	struct lb_frame *f = fh->wr_frame;
 	struct lb_copy *c;
+	u32 pos = 0;
 	int n;
 
 	lockdep_assert_held(&dev->lock);
-	if (!count || count > pix.sizeimage)
+	if (vb2_is_busy(&dev->out_q))
+		return -EBUSY;	/* the writer streams buffers */
+	if (!count || (whole && count > pix.sizeimage))
 		return -EINVAL;
-	f = lb_frame_alloc(dev->pool, pix.sizeimage, false);
-	if (!f)
-		return -ENOMEM;
+	if (f && !lb_pix_same(&fh->wr_pix, &pix, false)) {
+		lb_writer_write_reset(fh);
+		f = NULL;
+	}
+	if (!f) {
+		f = lb_frame_alloc(dev->pool, pix.sizeimage, false);
+		if (!f)
+			return -ENOMEM;
+		if (!whole) {
+			fh->wr_frame = f;
+			fh->wr_pix = pix;
+			fh->wr_pos = 0;
+		}
+	}
+	if (!whole) {
+		pos = fh->wr_pos;
+		count = min_t(size_t, count, pix.sizeimage - pos);
+	}
 	mutex_unlock(&dev->lock);
-	n = copy_from_user(f->vaddr, buf, count);
+	n = copy_from_user(f->vaddr + pos, buf, count);
 	/* the lock's holders never wait for user memory: a short wait */
 	mutex_lock(&dev->lock);
 	if (n) {
-		lb_frame_put(f);
+		if (whole)
+			lb_frame_put(f);
+		lb_writer_write_reset(fh);
 		return -EFAULT;
 	}
-	lb_frame_seal(f, count);
+	if (!whole) {
+		fh->wr_pos += count;
+		if (fh->wr_pos < pix.sizeimage)
+			return count;
+		fh->wr_frame = NULL;	/* its reference is ours now */
+		fh->wr_pos = 0;
+	}
+	lb_frame_seal(f, pos + count);
 	if (!lb_pix_same(&pix, &dev->pix, false)) {
 		lb_dbg(dev, 1, "write(): the format changed during the copy: frame dropped\n");
 		lb_frame_put(f);
 		return count;
 	}
-	n = lb_readers_copy_begin(dev, count, &c);
+	n = lb_readers_copy_begin(dev, f->bytes, &c);
 	if (n < 0) {
 		lb_frame_put(f);
 		return n;
 	}
 	if (n) {
 		mutex_unlock(&dev->lock);
-		lb_readers_copy(dev, c, n, f->vaddr, count);
+		lb_readers_copy(dev, c, n, f->vaddr, f->bytes);
 		mutex_lock(&dev->lock);
 	}
 	lb_writer_publish(dev, f, 0);
@@ -201,6 +231,14 @@ ssize_t lb_writer_write_frame(struct lb_dev *dev, const char __user *buf,
 	kfree(c);
 	lb_readers_deliver_all(dev);
 	return count;
+}
+
+/* Forget a partial write() frame (close, fault, format change). */
+void lb_writer_write_reset(struct lb_fh *fh)
+{
+	lb_frame_put(fh->wr_frame);
+	fh->wr_frame = NULL;
+	fh->wr_pos = 0;
 }
 
 static int lb_out_start_streaming(struct vb2_queue *q, unsigned int count)

@@ -16,6 +16,7 @@
 // with bytesused == sizeimage, compressed ones (MJPEG, H264, ...) with a
 // per-frame length below sizeimage (payload_len()).
 // Exit: 0 ok (also when stopped by a signal), 1 error, 2 usage.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <string>
@@ -45,6 +46,7 @@ struct Options {
 	uint32_t timeout_ms = 5000;
 	bool quiet = false;
 	bool scribble_queued = false;
+	size_t write_chunk = 0;
 };
 
 constexpr const char *kUsage =
@@ -52,6 +54,8 @@ constexpr const char *kUsage =
 	"                 [--count N] [--io write|mmap|userptr|dmabuf]\n"
 	"                 [--dmabuf-from /dev/videoM] [--start-seq S] [--buffers K]\n"
 	"                 [--hold-ms M] [--timeout-ms T] [--quiet] [--scribble-queued]\n"
+	"                 [--write-chunk N]\n"
+	"  --write-chunk N: --io write sends each frame in write()s of N bytes (raw formats)\n"
 	"  --fps 0: as fast as possible; --count 0 (default): until SIGINT/SIGTERM\n"
 	"  --timeout-ms: longest wait for the device to take a frame (default 5000)\n";
 
@@ -95,6 +99,8 @@ Options parse(int argc, char **argv)
 			o.quiet = true;
 		} else if (a.flag("--scribble-queued")) {
 			o.scribble_queued = true;
+		} else if (a.is("--write-chunk")) {
+			o.write_chunk = a.num<size_t>();
 		} else if (a.flag("--help", "-h")) {
 			throw UsageError("");
 		} else {
@@ -214,18 +220,24 @@ private:
 			const uint64_t seq = o_.start_seq + i;
 			const size_t len = payload_len(fmt_.fmt.pix.pixelformat, sizeimage_, seq);
 			const uint64_t digest = fill_body(frame.data(), len, seq);
-			for (;;) {
-				const uint64_t ts = now_ns();
-				seal(frame.data(), len, seq, ts, fmt_.fmt.pix.pixelformat, digest);
-				const ssize_t n = ::write(dev_.fd(), frame.data(), len);
-				if (n == static_cast<ssize_t>(len))
-					break;
+			const size_t chunk = o_.write_chunk ? o_.write_chunk : len;
+			for (size_t off = 0; off < len;) {
+				if (off == 0) // the latency counts from the frame's first write()
+					seal(frame.data(), len, seq, now_ns(),
+					     fmt_.fmt.pix.pixelformat, digest);
+				const size_t want = std::min(chunk, len - off);
+				const ssize_t n = ::write(dev_.fd(), frame.data() + off, want);
+				if (n == static_cast<ssize_t>(want)) {
+					off += want;
+					continue;
+				}
 				if (n >= 0)
 					throw SysError(Status::fail(
 						EIO, "write on " + o_.device + ": short write of " +
 							     std::to_string(n) + " of " +
-							     std::to_string(len) +
-							     " bytes (frame seq " +
+							     std::to_string(want) +
+							     " bytes at offset " +
+							     std::to_string(off) + " (frame seq " +
 							     std::to_string(seq) + ")"));
 				const int e = errno;
 				if (e == EINTR)

@@ -305,3 +305,39 @@ for i in "${!rios[@]}"; do
 	ok "efault-reader-$rio" $? "$rio reader (exit $rc): expected frames 100..109 whole and in order, frames=10 last=109: $out"
 done
 lb_unload || fail unload3 "rmmod failed"
+
+# ============================== 7. a frame in several write()s
+# The bytes of raw frames are a stream: a frame may come in pieces, and
+# readers get it once it is whole, never a part of it. A piece that faults
+# loses the partial frame (nothing is published) and the next frame starts
+# over.
+lb_load video_nr=30 || { fail load4 "insmod failed"; exit 0; }
+v4l2-ctl -d /dev/video30 -c keep_format=1
+prime
+pids=()
+for rio in "${rios[@]}"; do
+	reader "chunk-$rio" --io "$rio" --count 0 --expect-first-seq 200 --max-gaps 0 \
+		--expect-fmt YUYV:320x240 --timeout-ms 30000
+	pids+=($!)
+done
+wait_readers 2
+# 153600 bytes a frame: three pieces of 40000 and one of 33600
+check chunk-writer "$T/lb-writer" -d /dev/video30 --size 320x240 --count 6 \
+	--start-seq 200 --io write --write-chunk 40000 --quiet
+w0=$(written)
+ioctl_run chunk-fault s_fmt output YUYV 320x240 --expect ok \
+	write 76800 ok --expect ok write 76800 none --expect EFAULT
+expect_eq chunk-fault-not-written "$w0" "$(written)" "frames_written after half a frame and a write() that failed with EFAULT"
+check chunk-writer-after "$T/lb-writer" -d /dev/video30 --size 320x240 --count 4 \
+	--start-seq 206 --io write --write-chunk 100000 --quiet
+lb_sleep 1
+kill -TERM "${pids[@]}"
+for i in "${!rios[@]}"; do
+	rio=${rios[$i]}
+	wait "${pids[$i]}"
+	rc=$?
+	out=$(tail -n 1 "$O/chunk-$rio.log")
+	[ $rc -eq 0 ] && [ "$(kv "$out" frames)" = 10 ] && [ "$(kv "$out" last)" = 209 ]
+	ok "chunk-reader-$rio" $? "$rio reader (exit $rc): expected frames 200..209 whole and in order, frames=10 last=209: $out"
+done
+lb_unload || fail unload4 "rmmod failed"
