@@ -105,6 +105,30 @@ int lb_queue_init(struct lb_dev *dev, struct vb2_queue *q,
 	return vb2_queue_init(q);
 }
 
+/*
+ * The pool of the device whose queue @q is (the writer's or a reader's):
+ * what fmap.c charges a buffer's memory to.
+ */
+struct lb_pool *lb_queue_pool(struct vb2_queue *q)
+{
+	if (V4L2_TYPE_IS_OUTPUT(q->type))
+		return ((struct lb_dev *)vb2_get_drv_priv(q))->pool;
+	return ((struct lb_fh *)vb2_get_drv_priv(q))->dev->pool;
+}
+
+/*
+ * The device's memory budget is @mb MiB from now on (frame.c "The
+ * budget"). Called with the lock, or before anyone can open the device.
+ */
+void lb_dev_set_budget(struct lb_dev *dev, u32 mb)
+{
+	char name[16];
+
+	dev->cfg.max_memory_mb = mb;
+	snprintf(name, sizeof(name), "video%d", dev->vdev.num);
+	lb_pool_set_budget(dev->pool, name, (unsigned long)mb << 20);
+}
+
 /* Last reference gone: no handle is open and the node is unregistered. */
 static void lb_dev_release(struct v4l2_device *v4l2_dev)
 {
@@ -117,7 +141,6 @@ static void lb_dev_release(struct v4l2_device *v4l2_dev)
 	lb_frame_put(dev->store);
 	lb_frame_put(dev->grey);
 	lb_frame_put(dev->timeout_image);
-	lb_frame_put(dev->timeout_image_next);
 	lb_pool_put(dev->pool);
 	mutex_destroy(&dev->lock);
 	kfree(dev);
@@ -202,6 +225,7 @@ int lb_dev_create(const struct lb_config *cfg, int index, struct lb_dev **out)
 		goto unregister_vdev;
 	}
 	dev->cfg.nr = vdev->num;
+	lb_dev_set_budget(dev, dev->cfg.max_memory_mb);
 	if (vdev->num >= LB_BROWSER_MAX_NR)
 		v4l2_printk(KERN_NOTICE, &dev->v4l2_dev,
 			    "/dev/video%d: Firefox looks only at /dev/video0 to /dev/video%d; give a lower video_nr if it must find this device\n",

@@ -33,9 +33,10 @@
  * at most the reader's queued MMAP buffers' worth, until the buffer gets
  * another frame or is freed (REQBUFS(0), close) or unmapped.
  *
- * A buffer that is exported (EXPBUF) or used by read() needs one kernel
- * address for its whole life: it falls back to private memory, a vb2_vmalloc
- * buffer (@vpriv) that frames are copied into, as in a plain vmalloc queue.
+ * A buffer that is exported (EXPBUF), or a writer's buffer that vb2's
+ * write() emulation fills, needs one kernel address for its whole life:
+ * it falls back to private memory, a vb2_vmalloc buffer (@vpriv) that
+ * frames are copied into, as in a plain vmalloc queue.
  *
  * Address space: every open file of a loopback node gets an address_space
  * of its own (an anonymous inode of a small pseudo file system, set as the
@@ -65,6 +66,15 @@
  *    the pages through a mapping (O_DIRECT, vmsplice): a page outlives its
  *    frame as long as that, never freed under a user. The pages are
  *    vmalloc'ed or alloc_page()d, never anonymous nor in a page cache.
+ *
+ * Memory budget: a buffer charges what it allocates for a reader to its
+ * device (frame.c "The budget"): own pages and private memory. A page a
+ * reader writes beyond the budget is a SIGBUS, private memory beyond it
+ * ENOMEM (EXPBUF). The writer's frames are charged as frames. Pages that
+ * a queued buffer keeps mapping after their frame was freed (Reuse) are
+ * not charged: at most one frame per queued buffer, until the next frame
+ * reaches the buffer; a stream that stops (lb_fmap_forget()) and a device
+ * short of memory (lb_fmap_clear()) zap them.
  *
  * Lifetime: @users counts vb2's reference (dropped by .put when vb2 frees
  * the buffer) and one per VMA (vm_ops open/close). The last drop releases
@@ -101,6 +111,7 @@
  * @users: vb2's reference and one per VMA
  * @lock: see "Locking" above
  * @dev: the device, for the private fallback's allocation
+ * @pool: the loopback device's pool, which its memory is charged to
  * @size: bytes, whole pages
  * @npages: @size in pages
  * @pgoff: first page offset of the buffer in its file's address_space
@@ -110,8 +121,8 @@
  * @mapped: PTEs may exist since the last zap of the whole buffer [@lock]
  * @filled: VMAs whose whole window was mapped since then [@lock]
  * @mapped_id: the id of the frame whose pages the mappings show [@lock]
- * @vpriv: private memory (vb2_vmalloc), once exported or used by read()
- *         or write() [@lock to set; then fixed]
+ * @vpriv: private memory (vb2_vmalloc), once exported or used by vb2's
+ *         write() emulation [@lock to set; then fixed]
  * @kvaddr: its kernel address
  * @out: a writer's buffer: @frame is written by the writer, never NULL
  */
@@ -119,6 +130,7 @@ struct lb_fmap {
 	refcount_t users;
 	struct mutex lock;	/* see "Locking" above */
 	struct device *dev;
+	struct lb_pool *pool;
 	unsigned long size;
 	unsigned long npages;
 	pgoff_t pgoff;
@@ -132,6 +144,11 @@ struct lb_fmap {
 	void *kvaddr;
 	bool out;
 };
+
+static struct lb_fmap *lb_fmap_of(struct vb2_buffer *vb)
+{
+	return vb->planes[0].mem_priv;
+}
 
 static struct vfsmount *lb_fmap_mnt;
 static atomic_long_t lb_fmap_next_pgoff;
@@ -229,6 +246,7 @@ static void lb_fmap_reset(struct lb_fmap *m)
 		for (i = 0; i < m->npages; i++)
 			if (m->own[i]) {
 				__free_page(m->own[i]);
+				lb_mem_uncharge(m->pool, PAGE_SIZE);
 				atomic_long_dec(&lb_own_pages_live);
 			}
 		kvfree(m->own);
@@ -247,8 +265,11 @@ static void lb_fmap_drop(struct lb_fmap *m)
 	m->mapped = false;
 	lb_fmap_reset(m);
 	mutex_unlock(&m->lock);
-	if (m->vpriv)
+	if (m->vpriv) {
 		vb2_vmalloc_memops.put(m->vpriv);
+		lb_mem_uncharge(m->pool, m->size);
+	}
+	lb_pool_put(m->pool);
 	mutex_destroy(&m->lock);
 	kfree(m);
 	atomic_long_dec(&lb_fmaps_live);
@@ -265,7 +286,8 @@ static struct page *lb_fmap_frame_page(struct lb_fmap *m, unsigned long k)
 
 /*
  * Page @k of the reader's own, made if needed: a copy of what the buffer
- * shows there (the frame's page), or zeroes. Called with @lock.
+ * shows there (the frame's page), or zeroes. ERR_PTR(-ENOSPC) beyond the
+ * budget, NULL without memory. Called with @lock.
  */
 static struct page *lb_fmap_own_page(struct lb_fmap *m, unsigned long k)
 {
@@ -279,10 +301,14 @@ static struct page *lb_fmap_own_page(struct lb_fmap *m, unsigned long k)
 	}
 	if (m->own[k])
 		return m->own[k];
+	if (lb_mem_charge(m->pool, PAGE_SIZE, true, "a page a reader wrote"))
+		return ERR_PTR(-ENOSPC);
 	src = lb_fmap_frame_page(m, k);
 	page = alloc_page(src ? GFP_HIGHUSER : GFP_HIGHUSER | __GFP_ZERO);
-	if (!page)
+	if (!page) {
+		lb_mem_uncharge(m->pool, PAGE_SIZE);
 		return NULL;
+	}
 	if (src)
 		copy_highpage(page, src);
 	m->own[k] = page;
@@ -384,6 +410,8 @@ static vm_fault_t lb_fmap_insert_one(struct lb_fmap *m,
 	lockdep_assert_held(&m->lock);
 	if (!page || (write && !lb_fmap_writable(m, k)))
 		page = lb_fmap_own_page(m, k);
+	if (IS_ERR(page))	/* beyond the budget: not the OOM killer's */
+		return VM_FAULT_SIGBUS;
 	if (!page)
 		return VM_FAULT_OOM;
 	m->mapped = true;
@@ -499,6 +527,7 @@ static void *lb_fmap_alloc(struct vb2_buffer *vb, struct device *dev,
 	refcount_set(&m->users, 1);
 	mutex_init(&m->lock);
 	m->dev = dev;
+	m->pool = lb_pool_get(lb_queue_pool(vb->vb2_queue));
 	m->size = PAGE_ALIGN(size);
 	m->npages = m->size >> PAGE_SHIFT;
 	m->pgoff = atomic_long_fetch_add(m->npages, &lb_fmap_next_pgoff) &
@@ -506,8 +535,9 @@ static void *lb_fmap_alloc(struct vb2_buffer *vb, struct device *dev,
 	if (V4L2_TYPE_IS_OUTPUT(vb->vb2_queue->type)) {
 		/* mapped before the writer fills it: zeroed */
 		m->out = true;
-		m->frame = lb_frame_alloc(NULL, m->size, true);
+		m->frame = lb_frame_alloc(m->pool, m->size, true);
 		if (!m->frame) {
+			lb_pool_put(m->pool);
 			mutex_destroy(&m->lock);
 			kfree(m);
 			return ERR_PTR(-ENOMEM);
@@ -557,9 +587,10 @@ static int lb_fmap_mmap(void *priv, struct vm_area_struct *vma)
 }
 
 /*
- * The buffer needs one kernel address from now on (EXPBUF, read()): give
- * it private memory that holds what it shows now, and map that instead.
- * Called with the device lock.
+ * The buffer needs one kernel address from now on (EXPBUF, vb2's write()
+ * emulation): give it
+ * private memory that holds what it shows now, and map that instead.
+ * NULL beyond the budget or without memory. Called with the device lock.
  */
 static void *lb_fmap_private(struct vb2_buffer *vb, struct lb_fmap *m)
 {
@@ -570,9 +601,13 @@ static void *lb_fmap_private(struct vb2_buffer *vb, struct lb_fmap *m)
 	mutex_lock(&m->lock);
 	if (m->kvaddr)
 		goto out;
-	vpriv = vb2_vmalloc_memops.alloc(vb, m->dev, m->size);
-	if (IS_ERR_OR_NULL(vpriv))
+	if (lb_mem_charge(m->pool, m->size, !m->out, "an exported buffer"))
 		goto out;
+	vpriv = vb2_vmalloc_memops.alloc(vb, m->dev, m->size);
+	if (IS_ERR_OR_NULL(vpriv)) {
+		lb_mem_uncharge(m->pool, m->size);
+		goto out;
+	}
 	m->vpriv = vpriv;
 	m->kvaddr = vb2_vmalloc_memops.vaddr(vb, vpriv);
 	if (m->frame)
@@ -593,6 +628,20 @@ static void *lb_fmap_vaddr(struct vb2_buffer *vb, void *priv)
 	if (vb->memory != VB2_MEMORY_MMAP)	/* see lb_fmap_memops */
 		return vb2_vmalloc_memops.vaddr(vb, priv);
 	return lb_fmap_private(vb, priv);
+}
+
+/*
+ * EXPBUF of MMAP buffer @vb is coming: its private memory now, so that a
+ * refusal is ENOMEM (vb2 reports a failed export as EINVAL). Whether it
+ * showed a frame until now goes to *@had_frame. Called with the device lock.
+ */
+int lb_fmap_export(struct vb2_buffer *vb, bool *had_frame)
+{
+	struct lb_fmap *m = lb_fmap_of(vb);
+
+	lockdep_assert_held(vb->vb2_queue->lock);
+	*had_frame = m->frame && !m->kvaddr;
+	return lb_fmap_private(vb, m) ? 0 : -ENOMEM;
 }
 
 static struct dma_buf *lb_fmap_get_dmabuf(struct vb2_buffer *vb, void *priv,
@@ -654,11 +703,6 @@ int lb_fmap_set_memory(struct vb2_queue *q, u32 memory, bool free)
 	}
 	q->mem_ops = ops;
 	return 0;
-}
-
-static struct lb_fmap *lb_fmap_of(struct vb2_buffer *vb)
-{
-	return vb->planes[0].mem_priv;
 }
 
 /*
@@ -726,12 +770,27 @@ void lb_fmap_clear(struct vb2_buffer *vb)
 
 	lockdep_assert_held(vb->vb2_queue->lock);
 	mutex_lock(&m->lock);
-	if (m->own) {
+	if (m->own || lb_mem_tight(m->pool)) {
 		lb_fmap_reset(m);
 	} else {
 		lb_frame_put(m->frame);
 		m->frame = NULL;
 	}
+	mutex_unlock(&m->lock);
+}
+
+/*
+ * @vb goes back to the application without a frame (the stream stopped):
+ * nothing of an older frame stays mapped (see "Memory budget"). Called
+ * with the device lock.
+ */
+void lb_fmap_forget(struct vb2_buffer *vb)
+{
+	struct lb_fmap *m = lb_fmap_of(vb);
+
+	lockdep_assert_held(vb->vb2_queue->lock);
+	mutex_lock(&m->lock);
+	lb_fmap_reset(m);
 	mutex_unlock(&m->lock);
 }
 

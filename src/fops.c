@@ -62,6 +62,7 @@ static int lb_release(struct file *file)
 	dev->openers--;
 	mutex_unlock(&dev->lock);
 
+	lb_timeout_image_release(fh);
 	lb_fh_del(&fh->fh, file);
 	v4l2_fh_exit(&fh->fh);
 	kfree(fh);
@@ -86,12 +87,10 @@ static ssize_t lb_write(struct file *file, const char __user *buf,
 	struct lb_fh *fh = to_lb_fh(lb_file_fh(file));
 	ssize_t ret;
 
+	if (fh->image_writer)	/* fixed at open */
+		return lb_timeout_image_write(dev, fh, buf, count);
 	if (mutex_lock_interruptible(&dev->lock))
 		return -ERESTARTSYS;
-	if (fh->image_writer) {
-		ret = lb_timeout_image_write(dev, fh, buf, count);
-		goto unlock;
-	}
 	if (!lb_type_allowed(dev, fh, V4L2_BUF_TYPE_VIDEO_OUTPUT)) {
 		ret = -EINVAL;
 		goto unlock;

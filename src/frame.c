@@ -23,11 +23,23 @@
  * of it are in use; the pool's own list holds none.
  * Locking: @lock of the pool protects its list and @size; it is taken under
  * the device lock or a buffer's lock, and takes nothing else.
+ *
+ * The budget (issue: one user must not exhaust the kernel's memory): the
+ * pool also counts every byte the device holds, @used: its frames (in use
+ * or pooled), and what fmap.c charges to it (readers' own pages, private
+ * buffer memory). A charge beyond @limit fails, as does one that takes all
+ * devices together beyond half of RAM (lb_mem_total_limit); the caller
+ * turns that into ENOMEM (or SIGBUS for a page fault). Charges for readers
+ * (@reader) may use 3/4 of either limit only, so what readers hold never
+ * starves the writer. Before failing, a charge empties the pool. A refusal
+ * is logged, at most once per 5 s per device, with the parameter to raise.
+ * The counters are atomic: charges come from any context that allocates.
  */
 #include <linux/debugfs.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -45,6 +57,10 @@
  * @free: frames whose last reference went, all of @size
  * @nfree: how many
  * @size: the size of the device's frames now (whole pages)
+ * @used: bytes charged to the device (see "The budget" at the top)
+ * @limit: the device's budget in bytes
+ * @name: the device's name, for the log
+ * @rs: rate limit of the log line about the budget
  */
 struct lb_pool {
 	struct kref ref;
@@ -52,6 +68,10 @@ struct lb_pool {
 	struct list_head free;
 	unsigned int nfree;
 	size_t size;
+	atomic_long_t used;
+	unsigned long limit;
+	char name[16];
+	struct ratelimit_state rs;
 };
 
 /* what frames and buffers hold now, module-wide (debugfs "memory") */
@@ -59,26 +79,37 @@ static atomic_long_t lb_frames_live;
 static atomic_long_t lb_frames_pooled;
 static atomic_long_t lb_frame_pages_live;
 static atomic64_t lb_frame_ids;
+/* all devices' charges together, and their limit (half of RAM) */
+static atomic_long_t lb_mem_total;
+static unsigned long lb_mem_total_limit;
 atomic_long_t lb_own_pages_live;
 atomic_long_t lb_fmaps_live;
 static struct dentry *lb_debugfs;
 
-static void lb_frame_free_mem(struct lb_frame *f)
+static void lb_frame_free_mem(struct lb_frame *f, struct lb_pool *pool)
 {
+	lb_mem_uncharge(pool, f->size);
 	atomic_long_sub(f->size >> PAGE_SHIFT, &lb_frame_pages_live);
 	kvfree(f->pages);
 	vfree(f->vaddr);
 	kfree(f);
 }
 
-/* New memory for a frame of @size bytes (whole pages), and its page list. */
-static struct lb_frame *lb_frame_new(size_t size, bool zero)
+/*
+ * New memory for a frame of @size bytes (whole pages), and its page list,
+ * charged to @pool.
+ */
+static struct lb_frame *lb_frame_new(struct lb_pool *pool, size_t size,
+				     bool zero)
 {
 	size_t i, n = size >> PAGE_SHIFT;
-	struct lb_frame *f = kmalloc(sizeof(*f), GFP_KERNEL);
+	struct lb_frame *f;
 
-	if (!f)
+	if (lb_mem_charge(pool, size, false, "a frame"))
 		return NULL;
+	f = kmalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		goto uncharge;
 	f->size = size;
 	f->vaddr = zero ? vzalloc(size) : vmalloc(size);
 	f->pages = kvmalloc_array(n, sizeof(*f->pages), GFP_KERNEL);
@@ -86,13 +117,17 @@ static struct lb_frame *lb_frame_new(size_t size, bool zero)
 		kvfree(f->pages);
 		vfree(f->vaddr);
 		kfree(f);
-		return NULL;
+		goto uncharge;
 	}
 	for (i = 0; i < n; i++)
 		f->pages[i] = vmalloc_to_page(f->vaddr + (i << PAGE_SHIFT));
 	f->id = atomic64_inc_return(&lb_frame_ids);
 	atomic_long_add(n, &lb_frame_pages_live);
 	return f;
+
+uncharge:
+	lb_mem_uncharge(pool, size);
+	return NULL;
 }
 
 /* A frame from @pool's free list if it has one of @size. */
@@ -126,7 +161,7 @@ struct lb_frame *lb_frame_alloc(struct lb_pool *pool, size_t bytes, bool zero)
 	if (pool)
 		f = lb_pool_take(pool, size);
 	if (!f)
-		f = lb_frame_new(size, zero);
+		f = lb_frame_new(pool, size, zero);
 	if (!f)
 		return NULL;
 	kref_init(&f->ref);
@@ -156,7 +191,7 @@ static void lb_pool_release(struct kref *ref)
 
 	list_for_each_entry_safe(f, tmp, &pool->free, entry) {
 		atomic_long_dec(&lb_frames_pooled);
-		lb_frame_free_mem(f);
+		lb_frame_free_mem(f, pool);
 	}
 	mutex_destroy(&pool->lock);
 	kfree(pool);
@@ -180,10 +215,12 @@ static void lb_frame_free(struct kref *ref)
 			kept = true;
 		}
 		mutex_unlock(&pool->lock);
-		kref_put(&pool->ref, lb_pool_release);
 	}
 	if (!kept)
-		lb_frame_free_mem(f);
+		lb_frame_free_mem(f, pool);
+	/* after the memory: its charge is the pool's */
+	if (pool)
+		kref_put(&pool->ref, lb_pool_release);
 }
 
 void lb_frame_put(struct lb_frame *f)
@@ -201,6 +238,17 @@ struct lb_pool *lb_pool_create(void)
 	kref_init(&pool->ref);
 	mutex_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->free);
+	pool->limit = ULONG_MAX;
+	strscpy(pool->name, "v4l2loopback", sizeof(pool->name));
+	ratelimit_state_init(&pool->rs, 5 * HZ, 1);
+	ratelimit_set_flags(&pool->rs, RATELIMIT_MSG_ON_RELEASE);
+	return pool;
+}
+
+/* Another reference to @pool (a buffer's, fmap.c). */
+struct lb_pool *lb_pool_get(struct lb_pool *pool)
+{
+	kref_get(&pool->ref);
 	return pool;
 }
 
@@ -211,21 +259,113 @@ void lb_pool_put(struct lb_pool *pool)
 		kref_put(&pool->ref, lb_pool_release);
 }
 
-/* The device's frames are @bytes from now on: the pool forgets other sizes. */
-void lb_pool_resize(struct lb_pool *pool, size_t bytes)
+/* Free the frames @pool keeps; true if it kept any. */
+static bool lb_pool_empty(struct lb_pool *pool)
 {
 	struct lb_frame *f, *tmp;
 	LIST_HEAD(old);
 
 	mutex_lock(&pool->lock);
-	pool->size = PAGE_ALIGN(bytes);
 	list_splice_init(&pool->free, &old);
 	pool->nfree = 0;
 	mutex_unlock(&pool->lock);
 	list_for_each_entry_safe(f, tmp, &old, entry) {
 		atomic_long_dec(&lb_frames_pooled);
-		lb_frame_free_mem(f);
+		lb_frame_free_mem(f, pool);
 	}
+	return !list_empty(&old);
+}
+
+/* The device's frames are @bytes from now on: the pool forgets other sizes. */
+void lb_pool_resize(struct lb_pool *pool, size_t bytes)
+{
+	mutex_lock(&pool->lock);
+	pool->size = PAGE_ALIGN(bytes);
+	mutex_unlock(&pool->lock);
+	lb_pool_empty(pool);
+}
+
+/* The device @name's budget is @limit bytes from now on. */
+void lb_pool_set_budget(struct lb_pool *pool, const char *name,
+			unsigned long limit)
+{
+	if (name)
+		strscpy(pool->name, name, sizeof(pool->name));
+	WRITE_ONCE(pool->limit, limit);
+}
+
+/* Bytes charged to @pool's device now. */
+unsigned long lb_pool_used(struct lb_pool *pool)
+{
+	return atomic_long_read(&pool->used);
+}
+
+/* Set once at module load: all devices together hold at most @bytes. */
+void lb_mem_set_total_limit(unsigned long bytes)
+{
+	lb_mem_total_limit = bytes;
+}
+
+/* What a charge may reach: all of @limit, or 3/4 of it for a reader. */
+static unsigned long lb_mem_share(unsigned long limit, bool reader)
+{
+	return reader ? limit - limit / 4 : limit;
+}
+
+/* Try to charge @bytes to @pool's device and to the module. */
+static bool lb_mem_try_charge(struct lb_pool *pool, size_t bytes,
+			      bool reader)
+{
+	unsigned long used = atomic_long_add_return(bytes, &pool->used);
+	unsigned long total = atomic_long_add_return(bytes, &lb_mem_total);
+
+	if (used <= lb_mem_share(READ_ONCE(pool->limit), reader) &&
+	    (!lb_mem_total_limit ||
+	     total <= lb_mem_share(lb_mem_total_limit, reader)))
+		return true;
+	lb_mem_uncharge(pool, bytes);
+	return false;
+}
+
+/*
+ * Charge @bytes for @what (the log's words) to @pool's device, as a reader's
+ * (@reader) or the writer's. 0, or -ENOMEM beyond the budget (see "The
+ * budget" at the top). A NULL @pool charges nothing (frames of no device).
+ */
+int lb_mem_charge(struct lb_pool *pool, size_t bytes, bool reader,
+		  const char *what)
+{
+	if (!pool)
+		return 0;
+	if (lb_mem_try_charge(pool, bytes, reader))
+		return 0;
+	if (lb_pool_empty(pool) && lb_mem_try_charge(pool, bytes, reader))
+		return 0;
+	if (__ratelimit(&pool->rs))
+		pr_warn("v4l2loopback %s: memory budget reached: %lu of %lu MiB in use (all devices: %lu of %lu MiB), refusing %zu KiB for %s%s; raise max_memory_mb (sysfs or module parameter)\n",
+			pool->name, lb_pool_used(pool) >> 20,
+			READ_ONCE(pool->limit) >> 20,
+			(unsigned long)atomic_long_read(&lb_mem_total) >> 20,
+			lb_mem_total_limit >> 20, bytes >> 10, what,
+			reader ? " (readers may use 3/4 of it)" : "");
+	return -ENOMEM;
+}
+
+void lb_mem_uncharge(struct lb_pool *pool, size_t bytes)
+{
+	if (!pool)
+		return;
+	atomic_long_sub(bytes, &pool->used);
+	atomic_long_sub(bytes, &lb_mem_total);
+}
+
+/*
+ * Is the device past what readers may use (3/4 of its budget)? Then
+ * readers that hold frames already get no new ones (reader.c).
+ */
+bool lb_mem_tight(struct lb_pool *pool)
+{
+	return lb_pool_used(pool) > lb_mem_share(READ_ONCE(pool->limit), true);
 }
 
 static int lb_memory_show(struct seq_file *s, void *unused)

@@ -54,8 +54,17 @@ struct lb_frame *lb_frame_alloc(struct lb_pool *pool, size_t bytes, bool zero);
 void lb_frame_seal(struct lb_frame *f, u32 bytes);
 void lb_frame_put(struct lb_frame *f);
 struct lb_pool *lb_pool_create(void);
+struct lb_pool *lb_pool_get(struct lb_pool *pool);
 void lb_pool_put(struct lb_pool *pool);
 void lb_pool_resize(struct lb_pool *pool, size_t bytes);
+void lb_pool_set_budget(struct lb_pool *pool, const char *name,
+			unsigned long limit);
+unsigned long lb_pool_used(struct lb_pool *pool);
+void lb_mem_set_total_limit(unsigned long bytes);
+int lb_mem_charge(struct lb_pool *pool, size_t bytes, bool reader,
+		  const char *what);
+void lb_mem_uncharge(struct lb_pool *pool, size_t bytes);
+bool lb_mem_tight(struct lb_pool *pool);
 void lb_frame_debugfs_init(void);
 void lb_frame_debugfs_exit(void);
 
@@ -74,6 +83,9 @@ void lb_fmap_release(struct file *file);
 bool lb_fmap_shares(struct vb2_buffer *vb);
 void lb_fmap_show(struct vb2_buffer *vb, struct lb_frame *f);
 void lb_fmap_clear(struct vb2_buffer *vb);
+void lb_fmap_forget(struct vb2_buffer *vb);
+int lb_fmap_export(struct vb2_buffer *vb, bool *had_frame);
+struct lb_pool *lb_queue_pool(struct vb2_queue *q);
 bool lb_fmap_maps(struct vb2_buffer *vb, struct lb_frame *f);
 struct lb_frame *lb_fmap_swap(struct vb2_buffer *vb, struct lb_frame *fresh);
 int lb_fmap_set_memory(struct vb2_queue *q, u32 memory, bool free);

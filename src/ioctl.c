@@ -457,18 +457,39 @@ static int lb_dqbuf(struct file *file, void *priv, struct v4l2_buffer *b)
 	if (!q)
 		return ret;
 	ret = vb2_dqbuf(q, b, file->f_flags & O_NONBLOCK);
-	if (!ret)
+	if (!ret && q->type == V4L2_BUF_TYPE_VIDEO_CAPTURE) {
+		lb_reader_dequeued(file_lb_fh(file), b->index);
 		lb_fix_cap_offset(b);
+	}
 	return ret;
 }
 
+/*
+ * An exported MMAP buffer falls back to private memory (fmap.c), made here
+ * so that the budget's refusal is ENOMEM; a reader's buffer that showed a
+ * frame shows its copy from now on.
+ */
 static int lb_expbuf(struct file *file, void *priv,
 		     struct v4l2_exportbuffer *e)
 {
+	struct lb_fh *fh = file_lb_fh(file);
+	struct vb2_buffer *vb;
+	struct vb2_queue *q;
+	bool had_frame;
 	int ret;
-	struct vb2_queue *q = lb_buf_queue(file, e->type, &ret);
 
-	return q ? vb2_expbuf(q, e) : ret;
+	q = lb_buf_queue(file, e->type, &ret);
+	if (!q)
+		return ret;
+	vb = vb2_get_buffer(q, e->index);
+	if (vb && e->plane == 0 && lb_fmap_shares(vb)) {
+		ret = lb_fmap_export(vb, &had_frame);
+		if (ret)
+			return ret;
+		if (had_frame && q == &fh->cap_q)
+			lb_reader_unhold(fh, to_lb_buffer(to_vb2_v4l2_buffer(vb)));
+	}
+	return vb2_expbuf(q, e);
 }
 
 /*

@@ -31,8 +31,10 @@
 #define LB_MIN_HEIGHT 1
 #define LB_MAX_BUFFERS VB2_MAX_FRAME
 #define LB_LABEL_LEN 32
-/* most memory a read() reader's buffers take (vb2 allocates them itself) */
-#define LB_READ_BUDGET (64U << 20)
+/* frames a reader may hold when the device is short of memory (reader.c) */
+#define LB_HOG_FRAMES 2
+/* the default memory budget of a device: RAM / 4, at most this (MiB) */
+#define LB_DEFAULT_MAX_MEMORY_MB 1024
 
 /* mmap offsets of capture buffers start here; output buffers below. */
 #define LB_CAP_OFF_BASE BIT(30)
@@ -50,6 +52,7 @@
  * @max_openers: most simultaneous opens
  * @exclusive_caps: announce one direction at a time
  * @max_readers: most readers owning capture buffers at once, 0 = no limit
+ * @max_memory_mb: the device's memory budget (frame.c "The budget") [L]
  * @debug: log verbosity
  */
 struct lb_config {
@@ -63,6 +66,7 @@ struct lb_config {
 	u32 max_openers;
 	bool exclusive_caps;
 	u32 max_readers;
+	u32 max_memory_mb;
 	int debug;
 };
 
@@ -75,13 +79,21 @@ struct lb_config {
  * done in the context that publishes a frame (the writer, or the tick).
  * Fields marked [L] are protected by it; functions that need it assert it.
  * Exceptions, which run without it:
- *  - write() copies the frame from user memory into a new frame, and into
- *    the buffers of readers that cannot share frames (read(), USERPTR,
+ *  - write() copies the frame from user memory into a new frame, then from
+ *    there into the buffers of readers that cannot share frames (USERPTR,
  *    DMABUF, exported buffers), without the lock (writer.c, reader.c
  *    "write() frames"); those buffers sit on their reader's @copying list
- *    meanwhile, and a reader that stops streaming waits on @copy_wq until
- *    no copy into its buffers is running. Fields marked [C] are only
- *    changed with the lock held, and read without it by that copy.
+ *    during the second copy, and a reader that stops streaming waits on
+ *    @copy_wq until no copy into its buffers is running. Fields marked [C]
+ *    are only changed with the lock held, and read without it by that copy.
+ *  - read() copies from a frame into user memory, and the timeout image's
+ *    write() from user memory into a frame of its handle's own, without it
+ *    (reader.c "read()", timeout_image.c).
+ * Nobody holds the lock while touching user memory (ioctl arguments are
+ * copied by the V4L2 core outside it), so every wait for it is short. The
+ * exceptions are vb2's: QBUF of a USERPTR buffer pins the caller's pages,
+ * and its write() emulation (a writer's partial frames) copies from the
+ * caller's memory, under it.
  *  - page faults on readers' mappings take a per-buffer lock only (fmap.c).
  * Frames are shared by reference (frame.c): whoever holds a pointer to one
  * holds a reference.
@@ -141,7 +153,6 @@ struct lb_dev {
 
 	/* the timeout image: set by an opener after timeout_image_io [L] */
 	struct lb_frame *timeout_image;
-	struct lb_frame *timeout_image_next;	/* being written */
 	struct v4l2_pix_format timeout_image_pix;
 	/* the default timeout image (mid-grey) of the current format [L] */
 	struct lb_frame *grey;
@@ -177,16 +188,18 @@ struct lb_dev {
  * @seq_base: store sequence that maps to buffer sequence 0 [L]
  * @source_changed: the format changed under this reader's buffers [L]
  * @image_writer: opened after timeout_image_io: write() sets the timeout image
- * @image_pos: bytes of the timeout image written so far [L]
+ * @image: the timeout image being written, not published yet [@rd_lock]
+ * @image_pix: its format [@rd_lock]
+ * @image_pos: bytes of it written so far [@rd_lock]
+ * @held: buffers that show a frame (delivered, not queued again) [L]
+ * @newest: the buffer last delivered, if it shows a frame by reference and
+ *          is still in vb2's done list (reader.c "Newest frame next") [L]
  * @rd_mode: a read() reader (reader.c "read()") [L]
  * @rd_error: the device is gone: read() fails with EIO [L]
- * @rd_ring: frames delivered and not read yet, oldest at @rd_head [L]
- * @rd_head: index of the oldest in @rd_ring [L]
- * @rd_count: how many @rd_ring holds [L]
- * @rd_max: how many it may hold [L]
+ * @rd_next: the newest frame delivered and not read yet [L]
  * @rd_cur: the frame read() is reading [@rd_lock and L to change]
  * @rd_pos: bytes of it read so far [@rd_lock and L]
- * @rd_lock: one read() at a time on this handle
+ * @rd_lock: one read() or timeout image write() at a time on this handle
  * @rd_wq: read() and poll() wait here for a frame
  */
 struct lb_fh {
@@ -204,13 +217,14 @@ struct lb_fh {
 	u64 seq_base;
 	bool source_changed;
 	bool image_writer;
+	struct lb_frame *image;
+	struct v4l2_pix_format image_pix;
 	u32 image_pos;
+	unsigned int held;
+	struct lb_buffer *newest;
 	bool rd_mode;
 	bool rd_error;
-	struct lb_frame *rd_ring[LB_MAX_BUFFERS];
-	unsigned int rd_head;
-	unsigned int rd_count;
-	unsigned int rd_max;
+	struct lb_frame *rd_next;
 	struct lb_frame *rd_cur;
 	u32 rd_pos;
 	struct mutex rd_lock;	/* see above */
@@ -222,11 +236,13 @@ struct lb_fh {
  * @vb: vb2's
  * @list: in the reader's @queued or @copying list [L]
  * @frame: a writer's buffer: its frame, from QBUF until published [L]
+ * @holds: a reader's buffer that shows a frame, counted in @held [L]
  */
 struct lb_buffer {
 	struct vb2_v4l2_buffer vb;
 	struct list_head list;
 	struct lb_frame *frame;
+	bool holds;
 };
 
 static inline struct lb_buffer *to_lb_buffer(struct vb2_v4l2_buffer *vbuf)
@@ -256,6 +272,7 @@ void lb_dev_destroy(struct lb_dev *dev);
 void lb_dev_update_caps(struct lb_dev *dev);
 void lb_dev_format_changed(struct lb_dev *dev);
 void lb_dev_set_timeperframe(struct lb_dev *dev, struct v4l2_fract tpf);
+void lb_dev_set_budget(struct lb_dev *dev, u32 mb);
 u32 lb_dev_caps(const struct lb_dev *dev);
 int lb_queue_init(struct lb_dev *dev, struct vb2_queue *q,
 		  enum v4l2_buf_type type, const struct vb2_ops *ops,
@@ -282,6 +299,8 @@ int lb_reader_may_claim(struct lb_dev *dev, struct lb_fh *fh);
 int lb_reader_claim(struct lb_dev *dev, struct lb_fh *fh);
 void lb_reader_release(struct lb_dev *dev, struct lb_fh *fh);
 void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh);
+void lb_reader_unhold(struct lb_fh *fh, struct lb_buffer *buf);
+void lb_reader_dequeued(struct lb_fh *fh, u32 index);
 void lb_readers_deliver_all(struct lb_dev *dev);
 
 /* a write() frame on its way into one reader's buffer (reader.c) */
@@ -295,8 +314,7 @@ struct lb_copy {
 int lb_readers_copy_begin(struct lb_dev *dev, u32 bytes, struct lb_copy **out);
 void lb_readers_copy(struct lb_dev *dev, struct lb_copy *c, int n,
 		     const void *src, u32 bytes);
-void lb_readers_copy_end(struct lb_dev *dev, struct lb_copy *c, int n,
-			 bool copied);
+void lb_readers_copy_end(struct lb_dev *dev, struct lb_copy *c, int n);
 void lb_readers_source_change(struct lb_dev *dev);
 ssize_t lb_reader_read(struct lb_dev *dev, struct lb_fh *fh, char __user *buf,
 		       size_t count, bool nonblock);
@@ -318,6 +336,7 @@ void lb_ticker_stop(struct lb_dev *dev);
 /* timeout_image.c: the timeout image */
 ssize_t lb_timeout_image_write(struct lb_dev *dev, struct lb_fh *fh,
 			       const char __user *buf, size_t count);
+void lb_timeout_image_release(struct lb_fh *fh);
 int lb_timeout_image_publish(struct lb_dev *dev, u64 ts);
 void lb_timeout_image_format_changed(struct lb_dev *dev);
 

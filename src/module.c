@@ -4,6 +4,7 @@
  * devices that load time and the control device share.
  */
 #include <linux/idr.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
@@ -66,6 +67,11 @@ module_param(max_height, int, 0444);
 MODULE_PARM_DESC(max_height, "largest frame height, 1..16384 (default: "
 		 __stringify(LB_DEFAULT_MAX_DIM) ")");
 
+static int max_memory_mb;
+module_param(max_memory_mb, int, 0444);
+MODULE_PARM_DESC(max_memory_mb, "per device: most memory its frames and buffers take, in MiB (default 0: RAM/4, at most "
+		 __stringify(LB_DEFAULT_MAX_MEMORY_MB) "; all devices: RAM/2)");
+
 int lb_debug;
 module_param_named(debug, lb_debug, int, 0644);
 MODULE_PARM_DESC(debug, "log verbosity (0: quiet)");
@@ -85,6 +91,7 @@ void lb_module_defaults(struct lb_config *cfg)
 		.max_height = max_height,
 		.max_buffers = max_buffers,
 		.max_openers = max_openers,
+		.max_memory_mb = max_memory_mb,
 		.debug = lb_debug,
 	};
 }
@@ -235,6 +242,16 @@ static int lb_check_params(void)
 			      max_height, LB_MAX_DIM);
 		max_height = LB_MAX_DIM;
 	}
+	if (max_memory_mb < 0) {
+		lb_param_err("max_memory_mb=%d is invalid: use a size in MiB, or 0 for the default (a quarter of RAM, at most %d)",
+			     max_memory_mb, LB_DEFAULT_MAX_MEMORY_MB);
+		return -EINVAL;
+	}
+	if (!max_memory_mb)
+		max_memory_mb = min_t(unsigned long, LB_DEFAULT_MAX_MEMORY_MB,
+				      (totalram_pages() >> (20 - PAGE_SHIFT)) / 4);
+	max_memory_mb = max(max_memory_mb, 1);
+	lb_mem_set_total_limit((totalram_pages() << PAGE_SHIFT) / 2);
 	if (devices > 1 && n_exclusive_caps == 1)
 		lb_param_note("exclusive_caps has one value but devices=%d: only device 0 gets it; give one value per device (e.g. exclusive_caps=1,1)",
 			      devices);

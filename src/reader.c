@@ -38,6 +38,16 @@ static int lb_cap_buf_prepare(struct vb2_buffer *vb)
 	return 0;
 }
 
+/* @buf shows no frame of @fh's any more. Called with the lock. */
+void lb_reader_unhold(struct lb_fh *fh, struct lb_buffer *buf)
+{
+	lockdep_assert_held(&fh->dev->lock);
+	if (buf->holds) {
+		buf->holds = false;
+		fh->held--;
+	}
+}
+
 static void lb_cap_buf_queue(struct vb2_buffer *vb)
 {
 	struct lb_fh *fh = vb2_get_drv_priv(vb->vb2_queue);
@@ -46,6 +56,7 @@ static void lb_cap_buf_queue(struct vb2_buffer *vb)
 	/* the frame it showed is not the reader's any more */
 	if (lb_fmap_shares(vb))
 		lb_fmap_clear(vb);
+	lb_reader_unhold(fh, buf);
 	list_add_tail(&buf->list, &fh->queued);
 	if (vb2_start_streaming_called(vb->vb2_queue))
 		lb_reader_deliver(fh->dev, fh);
@@ -58,6 +69,8 @@ static void lb_cap_return_all(struct lb_fh *fh, enum vb2_buffer_state state)
 	list_splice_tail_init(&fh->copying, &fh->queued);
 	list_for_each_entry_safe(buf, tmp, &fh->queued, list) {
 		list_del(&buf->list);
+		if (lb_fmap_shares(&buf->vb.vb2_buf))
+			lb_fmap_forget(&buf->vb.vb2_buf);
 		vb2_buffer_done(&buf->vb.vb2_buf, state);
 	}
 }
@@ -125,10 +138,11 @@ static void lb_cap_stop_streaming(struct vb2_queue *q)
 
 	/*
 	 * A write() may be copying into this reader's buffers without the
-	 * lock: their memory must stay until it is done (a short wait, the
-	 * copy of one frame, which never needs the lock).
+	 * lock: their memory must stay until it is done (a short wait, a
+	 * memcpy of one frame from kernel memory, which never needs the lock).
 	 */
 	fh->stream_id = 0;
+	fh->newest = NULL;	/* vb2 hands every buffer back */
 	wait_event(dev->copy_wq, !atomic_read(&fh->copies));
 	lb_cap_return_all(fh, VB2_BUF_STATE_ERROR);
 	lb_reader_stream_stop(dev);
@@ -191,6 +205,8 @@ void lb_reader_release(struct lb_dev *dev, struct lb_fh *fh)
 	if (!fh->is_reader)
 		return;
 	fh->is_reader = false;
+	fh->held = 0;	/* its buffers are gone */
+	fh->newest = NULL;
 	list_del_init(&fh->reader_entry);
 	dev->nr_readers--;
 }
@@ -246,10 +262,15 @@ static void lb_reader_fill(struct lb_dev *dev, struct lb_fh *fh,
 	list_del(&buf->list);
 	if (dev->store_seq > fh->last_seq + 1)
 		dev->frames_dropped += dev->store_seq - fh->last_seq - 1;
-	if (lb_fmap_shares(vb))
+	fh->newest = NULL;
+	if (lb_fmap_shares(vb)) {
 		lb_fmap_show(vb, f);
-	else if (!copied)
+		buf->holds = true;
+		fh->held++;
+		fh->newest = buf;
+	} else if (!copied) {
 		memcpy(vb2_plane_vaddr(vb, 0), f->vaddr, f->bytes);
+	}
 	vb2_set_plane_payload(vb, 0, f->bytes);
 	vb->timestamp = dev->store_ts;
 	vbuf->sequence = (u32)(dev->store_seq - fh->seq_base);
@@ -263,31 +284,43 @@ static void lb_reader_fill(struct lb_dev *dev, struct lb_fh *fh,
  * read(). A handle that reads, or polls for input, before it uses the
  * streaming API becomes a read() reader (@rd_mode) until it closes; the
  * streaming ioctls then fail with EBUSY, as with vb2's read emulation. It
- * has no buffers: it holds references to the frames delivered to it and
- * not read yet, oldest first (@rd_ring, as many as vb2 would give it
- * buffers), and read() copies from the frame straight into the caller's
- * memory, without the device lock: one copy per reader, and a reader whose
- * memory is slow to fault holds up nobody else. A frame is read whole
- * before the next one; a short read() goes on where the last one stopped.
- * Frames delivered while the ring is full are dropped, as for a streaming
- * reader without a queued buffer.
+ * has no buffers: it holds a reference to the frame it reads (@rd_cur) and
+ * to the newest frame delivered since (@rd_next), and read() copies from
+ * the frame straight into the caller's memory, without the device lock:
+ * one copy per reader, and a reader whose memory is slow to fault holds up
+ * nobody else. A frame is read whole before the next one; a short read()
+ * goes on where the last one stopped. A reader that falls behind reads the
+ * newest frame next, never a backlog: a frame it has not started to read
+ * is replaced by a newer one (and counted dropped).
  */
 
-/* Drop the frames not read yet, and the one being read. Called with the lock. */
+/*
+ * A reader that holds @held frames already while the device is short of
+ * memory (past what readers may use of its budget, frame.c) gets no new
+ * one: the frames it holds are what fills the budget, and the writer's
+ * next frame must still fit. It gets the newest frame once it gives one
+ * back.
+ */
+static bool lb_reader_hog(struct lb_dev *dev, unsigned int held)
+{
+	return held >= LB_HOG_FRAMES && lb_mem_tight(dev->pool);
+}
+
+/* Drop the frame not read yet, and the one being read. Called with the lock. */
 static void lb_reader_read_flush(struct lb_fh *fh)
 {
 	lockdep_assert_held(&fh->dev->lock);
-	while (fh->rd_count) {
-		lb_frame_put(fh->rd_ring[fh->rd_head]);
-		fh->rd_head = (fh->rd_head + 1) % LB_MAX_BUFFERS;
-		fh->rd_count--;
-	}
+	lb_frame_put(fh->rd_next);
+	fh->rd_next = NULL;
 	lb_frame_put(fh->rd_cur);
 	fh->rd_cur = NULL;
 	fh->rd_pos = 0;
 }
 
-/* The store's frame to a read() reader, if new to it. Called with the lock. */
+/*
+ * The store's frame to a read() reader, if new to it: the next frame it
+ * reads, replacing one it has not started to read. Called with the lock.
+ */
 static void lb_reader_read_push(struct lb_dev *dev, struct lb_fh *fh)
 {
 	lockdep_assert_held(&dev->lock);
@@ -296,13 +329,17 @@ static void lb_reader_read_push(struct lb_dev *dev, struct lb_fh *fh)
 	if (dev->store_seq > fh->last_seq + 1)
 		dev->frames_dropped += dev->store_seq - fh->last_seq - 1;
 	fh->last_seq = dev->store_seq;
-	if (fh->rd_count == fh->rd_max) {
+	if (fh->rd_next) {
+		lb_frame_put(fh->rd_next);
+		fh->rd_next = NULL;
+		dev->frames_dropped++;
+		dev->frames_delivered--;
+	}
+	if (lb_reader_hog(dev, !!fh->rd_cur + 1)) {
 		dev->frames_dropped++;
 		return;
 	}
-	fh->rd_ring[(fh->rd_head + fh->rd_count) % LB_MAX_BUFFERS] =
-		lb_frame_get(dev->store);
-	fh->rd_count++;
+	fh->rd_next = lb_frame_get(dev->store);
 	dev->frames_delivered++;
 	wake_up_interruptible(&fh->rd_wq);
 }
@@ -324,10 +361,6 @@ static int lb_reader_read_start(struct lb_dev *dev, struct lb_fh *fh)
 	if (ret)
 		return ret;
 	fh->rd_mode = true;
-	/* as many frames as vb2 would give it buffers, within a budget */
-	fh->rd_max = clamp_t(unsigned int,
-			     LB_READ_BUDGET / max(dev->pix.sizeimage, 1U), 2,
-			     dev->cfg.max_buffers);
 	lb_reader_stream_start(dev, fh);
 	return 0;
 }
@@ -358,7 +391,7 @@ void lb_readers_gone(struct lb_dev *dev)
 /* Is there something for read() to return? */
 static bool lb_reader_readable(struct lb_fh *fh)
 {
-	return READ_ONCE(fh->rd_count) || READ_ONCE(fh->rd_cur) ||
+	return READ_ONCE(fh->rd_next) || READ_ONCE(fh->rd_cur) ||
 	       READ_ONCE(fh->source_changed) || READ_ONCE(fh->rd_error);
 }
 
@@ -384,10 +417,9 @@ static int lb_reader_read_wait(struct lb_dev *dev, struct lb_fh *fh,
 			fh->pix = dev->pix;
 			return -EPIPE;
 		}
-		if (fh->rd_count) {
-			fh->rd_cur = fh->rd_ring[fh->rd_head];
-			fh->rd_head = (fh->rd_head + 1) % LB_MAX_BUFFERS;
-			fh->rd_count--;
+		if (fh->rd_next) {
+			fh->rd_cur = fh->rd_next;
+			fh->rd_next = NULL;
 			fh->rd_pos = 0;
 			return 0;
 		}
@@ -492,8 +524,44 @@ static void lb_reader_send_last(struct lb_fh *fh)
 }
 
 /*
- * Fill @fh's oldest queued buffer from the store if the store holds a frame
- * this reader has not had yet. Called with the lock.
+ * Newest frame next: @buf, which shows a frame by reference and waits in
+ * vb2's done list, shows the store's newer frame instead. The application
+ * does not own a buffer in the done list, so nobody sees the change but
+ * its next DQBUF (vb2 copies sequence and timestamp out then); the frame
+ * it showed counts as dropped. Called with the lock.
+ */
+static void lb_reader_refresh(struct lb_dev *dev, struct lb_fh *fh,
+			      struct lb_buffer *buf)
+{
+	struct vb2_buffer *vb = &buf->vb.vb2_buf;
+	struct lb_frame *f = dev->store;
+
+	lockdep_assert_held(&dev->lock);
+	dev->frames_dropped += dev->store_seq - fh->last_seq;
+	lb_fmap_show(vb, f);
+	vb2_set_plane_payload(vb, 0, f->bytes);
+	vb->timestamp = dev->store_ts;
+	buf->vb.sequence = (u32)(dev->store_seq - fh->seq_base);
+	fh->last_seq = dev->store_seq;
+}
+
+/*
+ * @fh dequeued buffer @index (VIDIOC_DQBUF): it is the application's now,
+ * never to be refreshed. Called with the lock.
+ */
+void lb_reader_dequeued(struct lb_fh *fh, u32 index)
+{
+	lockdep_assert_held(&fh->dev->lock);
+	if (fh->newest && fh->newest->vb.vb2_buf.index == index)
+		fh->newest = NULL;
+}
+
+/*
+ * Give @fh the store's frame if it has not had it yet: in the buffer that
+ * waits in the done list with an older frame if there is one (a reader
+ * that falls behind gets the newest frame next, not a backlog: MMAP
+ * buffers that share frames wait there with at most one), else in a
+ * queued buffer. Called with the lock.
  */
 void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh)
 {
@@ -509,6 +577,12 @@ void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh)
 		return;
 	}
 	if (!dev->store || dev->store_seq <= fh->last_seq)
+		return;
+	if (fh->newest) {
+		lb_reader_refresh(dev, fh, fh->newest);
+		return;
+	}
+	if (lb_reader_hog(dev, fh->held))
 		return;
 	buf = lb_reader_buf_for(fh, dev->store);
 	if (buf)
@@ -573,10 +647,10 @@ int lb_readers_copy_begin(struct lb_dev *dev, u32 bytes, struct lb_copy **out)
 }
 
 /*
- * Step 2, without the lock: the copies from @src, the new frame (NULL if
- * the writer's memory failed: no copy). A reader that stops streaming
- * meanwhile waits for its copy to end, so its buffer stays; once a copy is
- * counted done, its reader may be gone: not touched again here.
+ * Step 2, without the lock: the copies from @src, the new frame, kernel
+ * memory to kernel memory. A reader that stops streaming meanwhile waits
+ * for its copy to end (a memcpy: a short wait), so its buffer stays; once a
+ * copy is counted done, its reader may be gone: not touched again here.
  */
 void lb_readers_copy(struct lb_dev *dev, struct lb_copy *c, int n,
 		     const void *src, u32 bytes)
@@ -584,8 +658,7 @@ void lb_readers_copy(struct lb_dev *dev, struct lb_copy *c, int n,
 	int i;
 
 	for (i = 0; i < n; i++) {
-		if (src)
-			memcpy(c[i].vaddr, src, bytes);
+		memcpy(c[i].vaddr, src, bytes);
 		atomic_dec(&c[i].fh->copies);
 		wake_up_all(&dev->copy_wq);
 	}
@@ -594,12 +667,11 @@ void lb_readers_copy(struct lb_dev *dev, struct lb_copy *c, int n,
 /*
  * Step 3, with the lock: the buffers go to their readers, the frame being
  * the store's, published by the caller; or back to the head of their
- * queues if the copy failed (@copied false) or the format changed under
- * them. A reader that stopped streaming meanwhile has had its buffer back
- * already (with an error, from lb_cap_return_all()): its stream id tells.
+ * queues if the format changed under them. A reader that stopped streaming
+ * meanwhile has had its buffer back already (with an error, from
+ * lb_cap_return_all()): its stream id tells.
  */
-void lb_readers_copy_end(struct lb_dev *dev, struct lb_copy *c, int n,
-			 bool copied)
+void lb_readers_copy_end(struct lb_dev *dev, struct lb_copy *c, int n)
 {
 	struct lb_fh *fh;
 	int i;
@@ -611,7 +683,7 @@ void lb_readers_copy_end(struct lb_dev *dev, struct lb_copy *c, int n,
 				break;
 		if (list_entry_is_head(fh, &dev->readers, reader_entry))
 			continue;
-		if (copied && !fh->source_changed) {
+		if (!fh->source_changed) {
 			lb_reader_fill(dev, fh, c[i].buf, true);
 			continue;
 		}

@@ -65,8 +65,8 @@ static ssize_t format_store(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RW(format);
 
-/* A writable unsigned setting in dev->cfg, at least @min. */
-#define LB_CFG_ATTR(name, min)						\
+/* A writable unsigned setting in dev->cfg, at least @min, set by @set. */
+#define LB_CFG_ATTR(name, min, set)					\
 static ssize_t name##_show(struct device *d,				\
 			   struct device_attribute *attr, char *buf)	\
 {									\
@@ -83,14 +83,15 @@ static ssize_t name##_store(struct device *d,				\
 	if (kstrtouint(buf, 0, &val) || val < (min))			\
 		return -EINVAL;						\
 	mutex_lock(&dev->lock);						\
-	dev->cfg.name = val;						\
+	set;								\
 	mutex_unlock(&dev->lock);					\
 	return len;							\
 }									\
 static DEVICE_ATTR_RW(name)
 
-LB_CFG_ATTR(max_readers, 0);
-LB_CFG_ATTR(max_openers, 1);
+LB_CFG_ATTR(max_readers, 0, dev->cfg.max_readers = val);
+LB_CFG_ATTR(max_openers, 1, dev->cfg.max_openers = val);
+LB_CFG_ATTR(max_memory_mb, 1, lb_dev_set_budget(dev, val));
 
 static ssize_t buffers_show(struct device *d, struct device_attribute *attr,
 			    char *buf)
@@ -130,11 +131,14 @@ LB_STAT_ATTR(readers, dev->nr_readers);
 LB_STAT_ATTR(frames_written, dev->frames_written);
 LB_STAT_ATTR(frames_delivered, dev->frames_delivered);
 LB_STAT_ATTR(frames_dropped, dev->frames_dropped);
+LB_STAT_ATTR(memory_used_kb, lb_pool_used(dev->pool) >> 10);
 
 static struct attribute *lb_attrs[] = {
 	&dev_attr_format.attr,
 	&dev_attr_max_readers.attr,
 	&dev_attr_max_openers.attr,
+	&dev_attr_max_memory_mb.attr,
+	&dev_attr_memory_used_kb.attr,
 	&dev_attr_buffers.attr,
 	&dev_attr_state.attr,
 	&dev_attr_readers.attr,

@@ -13,41 +13,73 @@
  * write() by the handle opened after timeout_image_io: the bytes become the
  * timeout image, for the current format (a compressed image in one call,
  * a raw one in as many as it takes). It replaces the old one once it is
- * whole. Called with the lock.
+ * whole. The image is the handle's own until then (@image), and the copy
+ * from user memory runs without the device lock: a writer whose memory is
+ * slow to fault holds up nobody else. A format change starts it over.
  */
 ssize_t lb_timeout_image_write(struct lb_dev *dev, struct lb_fh *fh,
 			       const char __user *buf, size_t count)
 {
-	u32 size = dev->pix.sizeimage;
-	struct lb_frame *f = dev->timeout_image_next;
+	struct v4l2_pix_format pix;
+	struct lb_frame *f, *old;
+	bool compressed;
+	ssize_t ret;
 
-	lockdep_assert_held(&dev->lock);
-	if (dev->fmt->compressed && count > size)
-		return -EINVAL;
-	/* a new image, or the format grew under an unfinished one */
-	if (fh->image_pos == 0 || !f || f->size < size) {
+	if (mutex_lock_interruptible(&fh->rd_lock))
+		return -ERESTARTSYS;
+	if (mutex_lock_interruptible(&dev->lock)) {
+		ret = -ERESTARTSYS;
+		goto out;
+	}
+	pix = dev->pix;
+	compressed = dev->fmt->compressed;
+	mutex_unlock(&dev->lock);
+
+	ret = -EINVAL;
+	if (compressed && count > pix.sizeimage)
+		goto out;
+	f = fh->image;
+	if (!f || !lb_pix_same(&fh->image_pix, &pix, false)) {
 		lb_frame_put(f);
-		f = lb_frame_alloc(NULL, size, false);
-		dev->timeout_image_next = f;
+		f = lb_frame_alloc(dev->pool, pix.sizeimage, false);
+		fh->image = f;
+		fh->image_pix = pix;
 		fh->image_pos = 0;
+		ret = -ENOMEM;
 		if (!f)
-			return -ENOMEM;
+			goto out;
 	}
-	if (!dev->fmt->compressed)
-		count = min_t(size_t, count, size - fh->image_pos);
+	if (!compressed)
+		count = min_t(size_t, count, pix.sizeimage - fh->image_pos);
+	ret = -EFAULT;
 	if (copy_from_user(f->vaddr + fh->image_pos, buf, count))
-		return -EFAULT;
+		goto out;
 	fh->image_pos += count;
-	if (dev->fmt->compressed || fh->image_pos == size) {
-		lb_frame_seal(f, fh->image_pos);
-		lb_frame_put(dev->timeout_image);
-		dev->timeout_image = f;
-		dev->timeout_image_next = NULL;
-		dev->timeout_image_pix = dev->pix;
-		fh->image_pos = 0;
-		lb_dbg(dev, 1, "timeout image set (%u bytes)\n", f->bytes);
-	}
-	return count;
+	ret = count;
+	if (!compressed && fh->image_pos < pix.sizeimage)
+		goto out;
+
+	lb_frame_seal(f, fh->image_pos);
+	fh->image = NULL;
+	fh->image_pos = 0;
+	/* whoever holds the lock never waits for user memory: a short wait */
+	mutex_lock(&dev->lock);
+	old = dev->timeout_image;
+	dev->timeout_image = f;
+	dev->timeout_image_pix = pix;
+	mutex_unlock(&dev->lock);
+	lb_frame_put(old);
+	lb_dbg(dev, 1, "timeout image set (%u bytes)\n", f->bytes);
+out:
+	mutex_unlock(&fh->rd_lock);
+	return ret;
+}
+
+/* The handle closes: an image it did not finish goes. */
+void lb_timeout_image_release(struct lb_fh *fh)
+{
+	lb_frame_put(fh->image);
+	fh->image = NULL;
 }
 
 /* Mid-grey in every raw format: 0x80 is neutral for Y, Cb, Cr, R, G, B. */
@@ -58,7 +90,7 @@ static struct lb_frame *lb_timeout_image_grey(struct lb_dev *dev)
 
 	if (dev->grey)
 		return dev->grey;
-	f = lb_frame_alloc(NULL, size, false);
+	f = lb_frame_alloc(dev->pool, size, false);
 	if (!f)
 		return NULL;
 	memset(f->vaddr, 0x80, size);

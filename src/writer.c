@@ -150,43 +150,55 @@ static void lb_out_buf_queue(struct vb2_buffer *vb)
  * write() of one whole frame (always, for a compressed format: each call is
  * one frame of its own size; vb2's write emulation loses the size of such
  * frames on 6.1, taking bytesused from the never-queued v4l2 buffer).
- * Without the lock: one copy from user memory into a new frame, and from
- * there into the buffers of readers that need a copy (reader.c); readers
- * whose buffers share frames get it by reference. Called with the lock,
+ * Without the lock: one copy from user memory into a new frame (however
+ * long the writer's memory takes to fault, nobody waits for it), then, once
+ * it is whole, from there into the buffers of readers that need a copy
+ * (reader.c); readers whose buffers share frames get it by reference.
+ * A frame of a format changed meanwhile is dropped. Called with the lock,
  * which it drops for the copies.
  */
 ssize_t lb_writer_write_frame(struct lb_dev *dev, const char __user *buf,
 			      size_t count)
 {
+	struct v4l2_pix_format pix = dev->pix;
 	struct lb_frame *f;
 	struct lb_copy *c;
-	int n, ret = 0;
+	int n;
 
 	lockdep_assert_held(&dev->lock);
-	if (!count || count > dev->pix.sizeimage)
+	if (!count || count > pix.sizeimage)
 		return -EINVAL;
-	f = lb_frame_alloc(dev->pool, dev->pix.sizeimage, false);
+	f = lb_frame_alloc(dev->pool, pix.sizeimage, false);
 	if (!f)
 		return -ENOMEM;
+	mutex_unlock(&dev->lock);
+	n = copy_from_user(f->vaddr, buf, count);
+	/* the lock's holders never wait for user memory: a short wait */
+	mutex_lock(&dev->lock);
+	if (n) {
+		lb_frame_put(f);
+		return -EFAULT;
+	}
+	lb_frame_seal(f, count);
+	if (!lb_pix_same(&pix, &dev->pix, false)) {
+		lb_dbg(dev, 1, "write(): the format changed during the copy: frame dropped\n");
+		lb_frame_put(f);
+		return count;
+	}
 	n = lb_readers_copy_begin(dev, count, &c);
 	if (n < 0) {
 		lb_frame_put(f);
 		return n;
 	}
-	mutex_unlock(&dev->lock);
-	if (copy_from_user(f->vaddr, buf, count))
-		ret = -EFAULT;
-	else
-		lb_frame_seal(f, count);
-	lb_readers_copy(dev, c, n, ret ? NULL : f->vaddr, count);
-	mutex_lock(&dev->lock);
-	if (!ret)
-		lb_writer_publish(dev, f, 0);
+	if (n) {
+		mutex_unlock(&dev->lock);
+		lb_readers_copy(dev, c, n, f->vaddr, count);
+		mutex_lock(&dev->lock);
+	}
+	lb_writer_publish(dev, f, 0);
 	lb_frame_put(f);
-	lb_readers_copy_end(dev, c, n, !ret);
+	lb_readers_copy_end(dev, c, n);
 	kfree(c);
-	if (ret)
-		return ret;
 	lb_readers_deliver_all(dev);
 	return count;
 }

@@ -140,6 +140,48 @@ static void pool_reuses_frames_of_its_size(struct kunit *test)
 	lb_frame_put(c);
 }
 
+static void pool_budget_refuses_and_trims(struct kunit *test)
+{
+	struct lb_pool *pool = lb_pool_create();
+	size_t sz = 2 * PAGE_SIZE;
+	struct lb_frame *a, *b, *c;
+
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	lb_pool_resize(pool, sz);
+	lb_pool_set_budget(pool, "kunit", 2 * sz);
+	a = lb_frame_alloc(pool, sz, false);
+	b = lb_frame_alloc(pool, sz, false);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_EQ(test, lb_pool_used(pool), 2 * sz);
+	/* a third frame does not fit */
+	KUNIT_EXPECT_NULL(test, lb_frame_alloc(pool, sz, false));
+	KUNIT_EXPECT_EQ(test, lb_pool_used(pool), 2 * sz);
+	/* a reader may use 3/4 only: 1 of 2 frames' worth is left for none */
+	KUNIT_EXPECT_EQ(test, lb_mem_charge(pool, PAGE_SIZE, true, "kunit"),
+			-ENOMEM);
+	KUNIT_EXPECT_TRUE(test, lb_mem_tight(pool));
+	/* a frame back to the pool stays charged, and is taken again */
+	lb_frame_put(a);
+	KUNIT_EXPECT_EQ(test, lb_pool_used(pool), 2 * sz);
+	c = lb_frame_alloc(pool, sz, false);
+	KUNIT_EXPECT_PTR_EQ(test, c, a);
+	lb_frame_put(c);
+	/* another size: the pool's frame goes to make room */
+	lb_pool_set_budget(pool, NULL, 3 * sz);
+	c = lb_frame_alloc(pool, 2 * sz, false);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_EQ(test, lb_pool_used(pool), 3 * sz);
+	KUNIT_EXPECT_EQ(test, lb_mem_charge(pool, PAGE_SIZE, false, "kunit"),
+			-ENOMEM);
+	lb_frame_put(c);
+	lb_frame_put(b);
+	lb_pool_resize(pool, sz);	/* empties the pool */
+	KUNIT_EXPECT_EQ(test, lb_pool_used(pool), 0ul);
+	KUNIT_EXPECT_FALSE(test, lb_mem_tight(pool));
+	lb_pool_put(pool);
+}
+
 static void store_set_keeps_unpublished(struct kunit *test)
 {
 	struct lb_dev *dev = store_dev(test, 100);
@@ -206,6 +248,7 @@ static struct kunit_case lb_store_cases[] = {
 	KUNIT_CASE(frame_references),
 	KUNIT_CASE(frame_zeroed_on_request),
 	KUNIT_CASE(pool_reuses_frames_of_its_size),
+	KUNIT_CASE(pool_budget_refuses_and_trims),
 	KUNIT_CASE(store_set_keeps_unpublished),
 	KUNIT_CASE(store_set_holds_one_reference),
 	KUNIT_CASE(store_publish_repeats),
