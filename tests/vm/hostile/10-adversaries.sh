@@ -168,7 +168,7 @@ done
 
 # budget_check NAME: the device samples of phase NAME (all: every sample): no
 # device above its budget; all of them together (the largest reading of each
-# device in the phase, summed: an upper bound) not above HALF
+# device in the phase, summed: an upper bound) not above HALF (per phase only)
 budget_check() {
 	local n=$1 r over smax cnt
 	r=$(for d in "${DEVS[@]}"; do
@@ -187,6 +187,8 @@ budget_check() {
 	fi
 	[ "${over:-1}" -eq 0 ]
 	ok "budget-$n" $? "memory_used_kb above max_memory_mb during '$n' in $over samples ($r)"
+	# (over the whole run the devices' largest readings come from different phases)
+	[ "$n" = all ] && return 0
 	[ "${smax:-0}" -le "$HALF" ]
 	ok "module-cap-$n" $? "all devices together used up to ${smax:-?} KiB during '$n', more than half of MemTotal ($HALF kB)"
 }
