@@ -12,7 +12,8 @@
 //   bufs       CREATE_BUFS the most buffers at a large size on many handles,
 //              then make them cost memory: --mode expbuf (EXPBUF each: private
 //              vmalloc memory), touch (map each and write every page: the
-//              buffer's own pages), read (read(): vb2's read emulation) or
+//              buffer's own pages; a SIGBUS, the driver refusing a page, is
+//              counted and ends that buffer), read (read(): vb2's read emulation) or
 //              writer (the writer of an idle device: YUYV 8192x8192 (or the
 //              device's largest), CREATE_BUFS one OUTPUT buffer at a time)
 //   hold       a reader that dequeues every buffer and never queues it again
@@ -37,6 +38,9 @@
 // stopped=floor. The case's own floor (a FAIL) is higher: the valve keeps
 // the VM alive to report, it does not make the check pass.
 // Every verb holds what it got until --hold-ms (default: until SIGTERM).
+// errors= counts what failed: errno names, prefixed with the call where the
+// driver's memory budget may refuse it (REQBUFS-ENOMEM, CREATE_BUFS-ENOMEM,
+// EXPBUF-ENOMEM), and SIGBUS for pages the budget refused in touch mode.
 #include <linux/userfaultfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -110,10 +114,14 @@ bool below_floor(const Options &o)
 	return m.total_kb && m.avail_kb * 100 < m.total_kb * o.stop_below_pct;
 }
 
-// errno counts: "EBUSY:3,ENOMEM:1" ("-" if none)
+// errno counts: "EBUSY:3,EXPBUF-ENOMEM:1,SIGBUS:2" ("-" if none); a call
+// named with add() prefixes its errno (the budget's refusals say which call
+// was refused)
 class Errors {
 public:
 	void add(int e) { n_[errno_name(e)]++; }
+	void add(const char *call, int e) { n_[std::string(call) + "-" + errno_name(e)]++; }
+	void add_signal(const char *sig) { n_[sig]++; }
 	std::string str() const
 	{
 		std::string s;
@@ -170,7 +178,7 @@ uint32_t create_bufs(const Device &d, uint32_t count, uint64_t bytes, Errors &er
 	cb.format = cap_format(d);
 	cb.format.fmt.pix.sizeimage = static_cast<uint32_t>(bytes);
 	if (Status s = d.ioctl(VIDIOC_CREATE_BUFS, &cb); !s) {
-		err.add(s.err);
+		err.add("CREATE_BUFS", s.err);
 		return 0;
 	}
 	return cb.count;
@@ -236,7 +244,7 @@ int run_bufs(const Options &o, StopSignal *sp)
 				cb.memory = V4L2_MEMORY_MMAP;
 				cb.format = f;
 				if (Status s = d.ioctl(VIDIOC_CREATE_BUFS, &cb); !s) {
-					err.add(s.err);
+					err.add("CREATE_BUFS", s.err);
 					break;
 				}
 				nbufs += cb.count;
@@ -272,14 +280,16 @@ int run_bufs(const Options &o, StopSignal *sp)
 			if (o.mode == "expbuf") {
 				Fd fd;
 				if (Status s = d.expbuf(kCap, b, fd); !s) {
-					err.add(s.err);
+					err.add("EXPBUF", s.err);
 					continue;
 				}
 				exported.push_back(std::move(fd));
 				charged += bytes;
 				continue;
 			}
-			// touch: map the buffer and write every page (own pages)
+			// touch: map the buffer and write every page (own pages); a page
+			// beyond the readers' share of the memory budget is a SIGBUS: counted,
+			// and the rest of that buffer is left alone
 			v4l2_buffer vb;
 			if (Status s = d.querybuf(kCap, V4L2_MEMORY_MMAP, b, vb); !s) {
 				err.add(s.err);
@@ -292,15 +302,21 @@ int run_bufs(const Options &o, StopSignal *sp)
 				err.add(s.err);
 				continue;
 			}
-			for (size_t off = 0; off < m.size(); off += 4096) {
-				if (off % (16 << 20) == 0 && (late = now_ns() >= until))
+			constexpr size_t kChunk = 16 << 20; // between the time and floor checks
+			for (size_t off = 0; off < m.size(); off += kChunk) {
+				if ((late = now_ns() >= until))
 					break;
-				if (off % (16 << 20) == 0 && below_floor(o)) {
+				if (below_floor(o)) {
 					floor = true;
 					break;
 				}
-				m.data()[off] = 1;
-				charged += 4096;
+				const TouchResult t = touch_pages(
+					m.data() + off, std::min(kChunk, m.size() - off), 1);
+				charged += t.pages * 4096;
+				if (t.sigbus) {
+					err.add_signal("SIGBUS");
+					break;
+				}
 			}
 			maps.push_back(std::move(m));
 		}
@@ -338,7 +354,8 @@ int run_hold(const Options &o, StopSignal *sp)
 		}
 		const size_t size = cap_format(h->d).fmt.pix.sizeimage;
 		if (Status s = h->pool.setup(h->d, kCap, Io::Mmap, o.buffers, size, nullptr); !s) {
-			err.add(s.err);
+			s.msg.starts_with("VIDIOC_REQBUFS") ? err.add("REQBUFS", s.err)
+							    : err.add(s.err);
 			continue;
 		}
 		bool ok = true;
@@ -409,7 +426,7 @@ int run_churn(const Options &o, StopSignal *sp)
 			if (k % 4 == 3)
 				n = create_bufs(d, o.buffers, cap_format(d).fmt.pix.sizeimage, err);
 			if (!s) {
-				err.add(s.err);
+				err.add("REQBUFS", s.err);
 				continue;
 			}
 			for (uint32_t b = 0; b < n; b++) {

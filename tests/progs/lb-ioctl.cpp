@@ -15,7 +15,13 @@
 //   s_fmt TYPE FOURCC WxH     the resulting format, as g_fmt
 //   try_fmt TYPE FOURCC WxH   the resulting format, as g_fmt
 //   enum_fmt TYPE             YUYV,UYVY,... (fourcc codes)
-//   reqbufs TYPE MEM N        ok
+//   reqbufs TYPE MEM N        ok  (-v: ok count=GRANTED)
+//   create_bufs TYPE MEM N BYTES
+//                             ok index=FIRST count=GRANTED: CREATE_BUFS of N
+//                             buffers of the current format with sizeimage
+//                             BYTES (0: the format's)
+//   expbuf TYPE INDEX         ok: EXPBUF of buffer INDEX; the dma-buf fd is
+//                             kept open until the end
 //   querybuf TYPE INDEX       ok length=N offset=N flags=0x..   (mmap)
 //   qbuf TYPE INDEX           ok  (mmap; output: bytesused = length)
 //   dqbuf TYPE [TIMEOUT_MS]   ok index=I sequence=S bytesused=B flags=0x..
@@ -50,6 +56,11 @@
 //   check INDEX               ok seq=S: the mapping holds a whole lb-writer
 //                             frame of the last DQBUF's bytesused; EBADMSG
 //   scribble INDEX            ok: writes 0xA5 over all of the mapping
+//   touch INDEX               ok pages=N: writes one byte into each page of the
+//                             mapping, in order; SIGBUS page=P when page P
+//                             faulted with SIGBUS (--expect SIGBUS)
+//                             (INDEX of mmap/check/scribble/touch/munmap may be
+//                             "last": the buffer of the last DQBUF)
 //   munmap INDEX              ok
 //   close                     ok: closes the fd (later ioctls get EBADF)
 // -v adds detail to some lines (bytesperline, capability names) and prints
@@ -102,20 +113,32 @@ constexpr Spec kSpecs[] = {
 	{"enum_output", 0, 0}, {"subscribe", 1, 2},  {"dqevent", 0, 1},   {"sleep-ms", 1, 1},
 	{"g_priority", 0, 0},  {"s_priority", 1, 1}, {"poll", 1, 2},      {"write", 1, 2},
 	{"mmap", 1, 1},        {"check", 1, 1},      {"scribble", 1, 1},  {"munmap", 1, 1},
-	{"close", 0, 0},       {"read", 1, 2},       {"drain", 1, 2},
+	{"close", 0, 0},       {"read", 1, 2},       {"drain", 1, 2},     {"create_bufs", 4, 4},
+	{"expbuf", 2, 2},      {"touch", 1, 1},
 };
 
 constexpr const char *kUsage =
 	"usage: lb-ioctl -d DEV [-v] [--expect-open ERR] CMD [ARGS] [--expect ok|ERRNO] ...\n"
 	"  commands: querycap, g_fmt T, s_fmt T FOURCC WxH, try_fmt T FOURCC WxH,\n"
-	"  enum_fmt T, reqbufs T mmap|userptr|dmabuf N, querybuf T I, qbuf T I,\n"
+	"  enum_fmt T, reqbufs T mmap|userptr|dmabuf N, create_bufs T MEM N BYTES,\n"
+	"  expbuf T I, querybuf T I, qbuf T I,\n"
 	"  dqbuf T [MS], streamon T, streamoff T, g_parm T, s_parm T FPS, g_ctrl C,\n"
 	"  s_ctrl C V, g_input, s_input N, g_output, s_output N, enum_input,\n"
 	"  enum_output, subscribe EVENT [ID], dqevent [MS], poll in|out|pri [MS],\n"
 	"  g_priority, s_priority N, write N [ok|half|none], read N [MS],\n"
 	"  drain N [MS], sleep-ms N,\n"
-	"  mmap I, check I, scribble I, munmap I, close\n"
-	"  (T = capture|output)\n";
+	"  mmap I, check I, scribble I, touch I, munmap I, close\n"
+	"  (T = capture|output; I of mmap..munmap may be 'last': the last DQBUF's;\n"
+	"  --expect also takes SIGBUS, touch's result when a page faulted)\n";
+
+// touch's result when a page faulted with SIGBUS: not an errno, a value
+// outside their range that --expect and the result line name "SIGBUS"
+constexpr int kSigbus = 0x10000 + SIGBUS;
+
+std::string result_name(int e)
+{
+	return e == kSigbus ? "SIGBUS" : errno_name(e);
+}
 
 std::set<int> parse_expect(std::string_view v)
 {
@@ -124,7 +147,8 @@ std::set<int> parse_expect(std::string_view v)
 	while (pos <= v.size()) {
 		const size_t bar = std::min(v.find('|', pos), v.size());
 		const auto name = v.substr(pos, bar - pos);
-		const auto e = errno_from_name(name);
+		const auto e = name == "SIGBUS" ? std::optional<int>(kSigbus)
+						: errno_from_name(name);
 		if (!e)
 			throw UsageError("--expect: unknown errno name '" + std::string(name) +
 					 "'");
@@ -247,8 +271,12 @@ public:
 		for (const Cmd &c : o_.cmds) {
 			std::string out;
 			Status s = exec(c, out);
-			std::printf("%s\n", s ? (out.empty() ? "ok" : out.c_str())
-					      : errno_name(s.err).c_str());
+			if (s)
+				std::printf("%s\n", out.empty() ? "ok" : out.c_str());
+			else if (s.err == kSigbus) // with the page: "SIGBUS page=P"
+				std::printf("SIGBUS %s\n", out.c_str());
+			else
+				std::printf("%s\n", errno_name(s.err).c_str());
 			std::fflush(stdout);
 			const bool met = !c.expect || c.expect->contains(s.err);
 			if (!met) {
@@ -269,7 +297,7 @@ private:
 	{
 		std::string s;
 		for (int v : e)
-			s += (s.empty() ? "" : "|") + errno_name(v);
+			s += (s.empty() ? "" : "|") + result_name(v);
 		return s;
 	}
 
@@ -393,7 +421,10 @@ private:
 			dev_ = Device();
 			return Status::success();
 		}
-		const uint32_t i = parse_num<uint32_t>(c.args[0], "index");
+		if (c.args[0] == "last" && !last_dq_)
+			return bad(n + " last: no DQBUF yet");
+		const uint32_t i = c.args[0] == "last" ? *last_dq_
+						       : parse_num<uint32_t>(c.args[0], "index");
 		if (n == "mmap") {
 			v4l2_buffer b;
 			Status s = dev_.querybuf(V4L2_BUF_TYPE_VIDEO_CAPTURE, V4L2_MEMORY_MMAP, i,
@@ -414,6 +445,17 @@ private:
 			std::memset(m->second.data(), 0xA5, m->second.size());
 			return Status::success();
 		}
+		if (n == "touch") {
+			const TouchResult t = touch_pages(m->second.data(), m->second.size(), 0xA5);
+			if (t.sigbus) {
+				out = "page=" + std::to_string(t.pages);
+				return Status::fail(kSigbus, "touch " + std::to_string(i) +
+								     ": SIGBUS writing page " +
+								     std::to_string(t.pages));
+			}
+			out = "ok pages=" + std::to_string(t.pages);
+			return Status::success();
+		}
 		const Check k = verify(m->second.data(), bytesused_[i], 0);
 		if (!k.ok)
 			return Status::fail(EBADMSG, "check " + std::to_string(i) + ": " + k.why);
@@ -424,7 +466,8 @@ private:
 	Status exec(const Cmd &c, std::string &out)
 	{
 		const std::string &n = c.name;
-		if (n == "mmap" || n == "check" || n == "scribble" || n == "munmap" || n == "close")
+		if (n == "mmap" || n == "check" || n == "scribble" || n == "touch" ||
+		    n == "munmap" || n == "close")
 			return mapping_cmd(c, out);
 		if (n == "sleep-ms") {
 			stop_.sleep_until(now_ns() +
@@ -622,6 +665,34 @@ private:
 			}
 			return s;
 		}
+		if (n == "create_bufs") {
+			const auto mem = parse_memory(c.args[1]);
+			if (!mem)
+				throw UsageError(
+					"create_bufs: expected mmap|userptr|dmabuf, got '" +
+					c.args[1] + "'");
+			v4l2_create_buffers cb{};
+			cb.count = parse_num<uint32_t>(c.args[2], "count");
+			cb.memory = *mem;
+			if (Status s = dev_.g_fmt(type, cb.format); !s)
+				return s;
+			if (const auto bytes = parse_num<uint32_t>(c.args[3], "bytes"))
+				cb.format.fmt.pix.sizeimage = bytes;
+			Status s = dev_.ioctl(VIDIOC_CREATE_BUFS, &cb);
+			if (s) {
+				memory_[type == V4L2_BUF_TYPE_VIDEO_OUTPUT] = *mem;
+				out = "ok index=" + std::to_string(cb.index) +
+				      " count=" + std::to_string(cb.count);
+			}
+			return s;
+		}
+		if (n == "expbuf") {
+			Fd fd;
+			Status s = dev_.expbuf(type, parse_num<uint32_t>(c.args[1], "index"), fd);
+			if (s)
+				exported_.push_back(std::move(fd));
+			return s;
+		}
 		const uint32_t mem = memory_[type == V4L2_BUF_TYPE_VIDEO_OUTPUT];
 		if (n == "querybuf" || n == "qbuf") {
 			v4l2_buffer b;
@@ -667,6 +738,7 @@ private:
 			}
 			if (s) {
 				bytesused_[b.index] = b.bytesused;
+				last_dq_ = b.index;
 				char line[160];
 				std::snprintf(line, sizeof line,
 					      "ok index=%u sequence=%u bytesused=%u flags=0x%08x",
@@ -702,6 +774,8 @@ private:
 	StopSignal &stop_;
 	std::map<uint32_t, Mapping> maps_; // before dev_: unmapped after it closes
 	std::map<uint32_t, uint32_t> bytesused_;
+	std::optional<uint32_t> last_dq_; // the index of the last DQBUF
+	std::vector<Fd> exported_;        // EXPBUF's dma-bufs, open until the end
 	Device dev_;
 	uint32_t memory_[2] = {V4L2_MEMORY_MMAP, V4L2_MEMORY_MMAP}; // capture, output
 };

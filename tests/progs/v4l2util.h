@@ -10,6 +10,7 @@
 #include <linux/v4l2loopback.h>
 #include <linux/videodev2.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -637,6 +638,44 @@ private:
 	std::optional<v4l2lb::VideoDevice> dev_;
 	std::string path_;
 };
+
+// Writes `value` into the first byte of each page of [p, p + len), in
+// order, as a reader writing into its mapped capture buffer does (each page
+// a copy-on-write fault). A SIGBUS (the driver refusing a page: its memory
+// budget) stops it: `pages` is then the page that faulted, with sigbus set.
+// SIGBUS's previous action is restored before it returns.
+struct TouchResult {
+	size_t pages = 0; // pages written
+	bool sigbus = false;
+};
+
+inline TouchResult touch_pages(uint8_t *p, size_t len, uint8_t value)
+{
+	// the handler's only way back to this call (one touch per thread at a time)
+	static thread_local sigjmp_buf *back = nullptr;
+	struct sigaction sa {
+	}, old{};
+	sa.sa_handler = [](int) { siglongjmp(*back, 1); };
+	sigemptyset(&sa.sa_mask);
+	sigjmp_buf env;
+	back = &env;
+	sigaction(SIGBUS, &sa, &old);
+	const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+	volatile size_t done = 0;
+	TouchResult r;
+	if (sigsetjmp(env, 1) == 0) {
+		for (size_t off = 0; off < len; off += page) {
+			*static_cast<volatile uint8_t *>(p + off) = value;
+			done = done + 1;
+		}
+	} else {
+		r.sigbus = true;
+	}
+	sigaction(SIGBUS, &old, nullptr);
+	back = nullptr;
+	r.pages = done;
+	return r;
+}
 
 // DMA_BUF_IOCTL_SYNC around CPU access to a dma-buf.
 inline Status dmabuf_sync(int fd, bool start, bool write, const std::string &what)

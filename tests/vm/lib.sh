@@ -318,6 +318,49 @@ expect_load_notice() {
 	return 0
 }
 
+# ---------------------------------------------------------------- sysfs
+
+# sysw ATTR VALUE [echo]: write VALUE into the attribute $SYS/ATTR (with printf,
+# or with echo: a trailing newline); prints ok or the errno name
+sysw() {
+	local err
+	if [ "${3-}" = echo ]; then
+		err=$( { echo "$2" >"$SYS/$1"; } 2>&1)
+	else
+		err=$( { printf '%s' "$2" >"$SYS/$1"; } 2>&1)
+	fi
+	case $err in
+	"") echo ok ;;
+	*"Invalid argument"*) echo EINVAL ;;
+	*"out of range"*) echo ERANGE ;;
+	*"Permission denied"*) echo EACCES ;;
+	*"Operation not permitted"*) echo EPERM ;;
+	*"Device or resource busy"*) echo EBUSY ;;
+	*"Input/output error"*) echo EIO ;;
+	*) echo "error($err)" ;;
+	esac
+}
+
+# sysw_refused ATTR VALUE WANT_ERRNOS: writing VALUE into $SYS/ATTR must fail
+# (errno one of WANT_ERRNOS, an ERE) and leave the attribute's value as it was
+# ("" writes a lone newline); the result is named bad-ATTR-VALUE
+sysw_refused() {
+	local attr=$1 val=$2 want=$3 before got after name
+	name=bad-$attr-$(printf '%s' "${val:-empty}" | tr -c 'A-Za-z0-9@.-' '_')
+	before=$(cat "$SYS/$attr")
+	if [ -z "$val" ]; then
+		got=$(sysw "$attr" "" echo)
+	else
+		got=$(sysw "$attr" "$val")
+	fi
+	after=$(cat "$SYS/$attr")
+	if [[ $got =~ ^($want)$ ]] && [ "$after" = "$before" ]; then
+		pass "$name"
+	else
+		fail "$name" "writing '$val' to $attr: expected $want and the value kept ('$before'), got $got and '$after'"
+	fi
+}
+
 # ---------------------------------------------------------------- misc
 
 # lb_kasan: the running kernel has KASAN (the debug-kernel lane; needs IKCONFIG_PROC,

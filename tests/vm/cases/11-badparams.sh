@@ -19,6 +19,7 @@ expect_fail_load max-openers-0 'v4l2loopback: .*max_openers' max_openers=0
 expect_fail_load max-width-1 'v4l2loopback: .*max_width' max_width=1
 expect_fail_load max-height-0 'v4l2loopback: .*max_height' max_height=0
 expect_fail_load max-readers-minus-1 'v4l2loopback: .*max_readers' max_readers=-1
+expect_fail_load max-memory-mb-minus-1 'v4l2loopback: .*max_memory_mb' max_memory_mb=-1
 
 # video_nr=0 while vivid owns /dev/video0; vivid's nodes must survive.
 if modprobe vivid && wait_for 20 test -e /dev/video0; then

@@ -5,8 +5,8 @@
 # while a legitimate writer and two readers (root, lb-writer/lb-reader with
 # content checks) stream on /dev/video30.
 #
-# Phases, one memory-hungry adversary each (its MemAvailable low is checked
-# against the floor), with the CPU-hungry ones running throughout:
+# Phases, one memory-hungry adversary each (two in "cap"), with the CPU-hungry
+# ones running throughout:
 #   hold     readers that dequeue every buffer and never give it back
 #   expbuf   CREATE_BUFS 32 x 32 MiB capture buffers per handle, EXPBUF each
 #   touch    1 MiB buffers mapped and written page by page (own pages)
@@ -14,6 +14,11 @@
 #   pollin   poll(POLLIN) on many handles (also starts read emulation)
 #   writer   the writer of an idle device (video32): YUYV 8192x8192 (the
 #            default max_width/max_height), 32 OUTPUT buffers
+#   cap      root raises the budgets of video31 and video32 to 1024 MiB each
+#            (more than half of RAM together); touch on video31 and the
+#            writer of video32 at once: the module-wide cap must hold (and
+#            the legitimate stream on video30, whose budget is untouched,
+#            must still get its frames)
 # throughout: queue churn, format flips (video30: the writer's, EBUSY;
 # video31: the adversary is its writer), control-event flood, poll(POLLPRI)
 # on 100 handles; at the end every free opener slot grabbed; the control
@@ -24,19 +29,24 @@
 #    (gaps allowed: the adversaries share 2 CPUs), the writer never fails;
 #  - no kernel splat (harness), no OOM killer ("invoked oom-killer",
 #    "Out of memory" in the kernel log);
-#  - MemAvailable never below FLOOR = 25% of MemTotal (sampled every 0.2 s;
-#    checked per phase). The adversaries stop allocating at 10% (a safety
-#    valve, so the VM lives to report; that still fails the floor check), and
-#    after 2 x PHASE_S seconds of allocating (the run's length), so each
-#    multi-handle phase also checks its projection: its memory per handle
-#    times the 128 opener slots must fit above the floor;
+#  - the memory budget (docs/security.md): every device's memory_used_kb
+#    (sampled as often as it reads, one sampler per device: a read waits for
+#    the device lock) never above that device's max_memory_mb, and the
+#    devices' largest readings together never above half of MemTotal
+#    (checked per phase); the adversaries' refusals (ENOMEM from REQBUFS,
+#    CREATE_BUFS, EXPBUF; SIGBUS for pages) are in their summary lines;
+#  - MemAvailable never below FLOOR = 25% of MemTotal (checked per phase).
+#    The adversaries stop allocating at 10% (a safety valve, so the VM lives
+#    to report; that still fails the floor check, and an adversary that
+#    needed the valve fails valve-PHASE: the budget must stop it first), and
+#    after 2 x PHASE_S seconds of allocating (the run's length);
 #  - after the adversaries exit: the driver's frames, MMAP buffers and own
 #    pages (debugfs) back to the baseline, slab within 1 MiB and vmalloc
 #    within 1 MiB of it (less what the frame pools keep: up to 4 frames per
 #    device, by design); slab and vmalloc back after unload.
-# Until the driver has a per-device memory budget, the floor checks fail
-# (the numbers are in the FAIL lines): this case is the check-hostile lane,
-# not make check.
+# The default budget (min(1024 MiB, RAM/4) per device, readers 3/4 of it,
+# at most half of RAM for all devices) keeps the floor with 3 devices in the
+# lane's 2 GiB VM. This case is the check-hostile lane, not make check.
 # timeout: 400
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -48,7 +58,7 @@ MEM=/sys/kernel/debug/v4l2loopback/memory
 UID_ADV=64123
 VIDEO_GID=$(getent group video | cut -d: -f3)
 PHASE_S=${LB_TEST_HOSTILE_PHASE_S:-5}
-OPENERS=128 # max_openers, the default
+DEVS=(30 31 32)
 
 [ -n "$(ls -A /sys/kernel/debug 2>/dev/null)" ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 if [ ! -x "$ADV" ] || [ -z "$VIDEO_GID" ]; then
@@ -66,6 +76,7 @@ AS_ADV=(setpriv "--reuid=$UID_ADV" "--regid=$UID_ADV" --groups="$VIDEO_GID"
 
 mem_total=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
 FLOOR=$((mem_total / 4))
+HALF=$((mem_total / 2)) # the module-wide cap
 log "MemTotal ${mem_total} kB; floor (25%) ${FLOOR} kB; adversaries stop allocating below 10%"
 vm0=$(lb_slab_vmalloc_kb)
 obj0=$(awk 'NR > 2 { s += $2 * $4 } END { print int(s / 1024) }' /proc/slabinfo)
@@ -131,7 +142,10 @@ wait_for "[ \$(cat $SYS/readers) -ge 2 ]" 30 || log "readers not ready: $(cat $S
 	--timeout-ms "$(lb_scaled 10000)" >"$O/writer.log" 2>&1 &
 w=$!
 
-# --- MemAvailable sampler ---------------------------------------------------
+# --- samplers: "PHASE MEMAVAILABLE" every 0.2 s; per device "PHASE USED
+# BUDGET" (memory_used_kb, max_memory_mb) as often as it reads (reading them
+# waits for the device lock, which the adversaries keep busy) ---------------
+log "budgets: $(for n in "${DEVS[@]}"; do printf 'video%s %s MiB ' "$n" "$(cat "/sys/class/video4linux/video$n/max_memory_mb")"; done)"
 echo start >"$O/phase"
 (
 	while :; do
@@ -139,7 +153,45 @@ echo start >"$O/phase"
 		sleep 0.2
 	done
 ) >"$O/samples" 2>/dev/null &
-sampler=$!
+samplers=($!)
+for n in "${DEVS[@]}"; do
+	(
+		while :; do
+			p=$(cat "$O/phase")
+			u=$(cat "/sys/class/video4linux/video$n/memory_used_kb")
+			echo "$p $u $(cat "/sys/class/video4linux/video$n/max_memory_mb")"
+			sleep 0.2
+		done
+	) >"$O/used-$n" 2>/dev/null &
+	samplers+=($!)
+done
+
+# budget_check NAME: the device samples of phase NAME (all: every sample): no
+# device above its budget; all of them together (the largest reading of each
+# device in the phase, summed: an upper bound) not above HALF (per phase only)
+budget_check() {
+	local n=$1 r over smax cnt
+	r=$(for d in "${DEVS[@]}"; do
+		awk -v n="$n" -v d="$d" '$1 == n || n == "all" {
+			if ($2 > max) max = $2
+			if ($2 > $3 * 1024) { over++; if (!what) what = " first-over: video" d " " $2 " KiB of " $3 " MiB" }
+			cnt++
+		} END { printf "%d %d %d video%s=%d%s\n", over, max, cnt, d, max, what }' "$O/used-$d"
+	done | awk '{ over += $1; sum += $2; cnt += $3; $1 = $2 = $3 = ""; text = text $0 }
+		END { printf "%d %d %d%s", over, sum, cnt, text }')
+	log "$n: over-budget samples, sum of the devices' largest memory_used_kb, samples: $r"
+	read -r over smax cnt _ <<<"$r"
+	if [ "${cnt:-0}" -eq 0 ]; then
+		skip "budget-$n" "no memory_used_kb reading during '$n'"
+		return 0
+	fi
+	[ "${over:-1}" -eq 0 ]
+	ok "budget-$n" $? "memory_used_kb above max_memory_mb during '$n' in $over samples ($r)"
+	# (over the whole run the devices' largest readings come from different phases)
+	[ "$n" = all ] && return 0
+	[ "${smax:-0}" -le "$HALF" ]
+	ok "module-cap-$n" $? "all devices together used up to ${smax:-?} KiB during '$n', more than half of MemTotal ($HALF kB)"
+}
 
 # adv NAME ARGS...: an adversary in the background, output in $O/NAME.log
 apids=()
@@ -158,30 +210,36 @@ adv events events -d /dev/video30 --handles 16 --ms $long --hold-ms $long
 adv pollpri poll -d /dev/video31 --handles 100 --events pri --ms $long --hold-ms $long
 lb_sleep 2
 
-# phase NAME ARGS...: one memory-hungry adversary (allocating for up to
-# 2 x PHASE_S seconds, then holding it for PHASE_S / 2); its MemAvailable low
-# against the floor
+# phase NAME ARGS... [+ ARGS...]: memory-hungry adversaries at once, one per
+# ARGS (each allocating for up to 2 x PHASE_S seconds, then holding it for
+# PHASE_S / 2, output in $O/NAME-K.log); against the floor and the budgets
 phase() {
-	local n=$1 p low
+	local n=$1 k=0 low sum
+	local -a pids=() logs=() args
 	shift
 	echo "$n" >"$O/phase"
-	"${AS_ADV[@]}" "$ADV" "$@" --hold-ms $((PHASE_S * 500)) >"$O/$n.log" 2>&1 &
-	p=$!
-	wait $p
+	while [ $# -gt 0 ]; do
+		args=()
+		while [ $# -gt 0 ] && [ "$1" != + ]; do
+			args+=("$1")
+			shift
+		done
+		[ $# -gt 0 ] && shift
+		k=$((k + 1))
+		"${AS_ADV[@]}" "$ADV" "${args[@]}" --hold-ms $((PHASE_S * 500)) >"$O/$n-$k.log" 2>&1 &
+		pids+=($!) logs+=("$O/$n-$k.log")
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
 	echo "between" >"$O/phase"
 	lb_sleep 1
+	sum=$(tail -qn 1 "${logs[@]}" | tr '\n' ' ')
 	low=$(awk -v n="$n" '$1 == n { if (min == "" || $2 < min) min = $2 } END { print min }' "$O/samples")
-	log "$n: $(tail -n 1 "$O/$n.log"); MemAvailable low ${low:-?} kB (floor $FLOOR)"
+	log "$n: $sum; MemAvailable low ${low:-?} kB (floor $FLOOR)"
 	[ -n "$low" ] && [ "$low" -ge "$FLOOR" ]
-	ok "floor-$n" $? "MemAvailable fell to ${low:-?} kB < floor ${FLOOR} kB (25% of ${mem_total}) during '$n': $(tail -n 1 "$O/$n.log")"
-	# what the whole opener budget would cost at this adversary's rate per handle
-	line=$(tail -n 1 "$O/$n.log")
-	h=$(kv "$line" handles) c=$(kv "$line" charged_mb)
-	if [ -n "$c" ] && [ "${h:-0}" -gt 1 ]; then
-		proj=$((c * OPENERS / h))
-		[ $((proj * 1024)) -le $((mem_total - FLOOR)) ]
-		ok "projected-$n" $? "with all $OPENERS opener slots one user makes the driver allocate ~${proj} MB ($c MB over $h handles here) > $(((mem_total - FLOOR) / 1024)) MB (MemTotal less the floor)"
-	fi
+	ok "floor-$n" $? "MemAvailable fell to ${low:-?} kB < floor ${FLOOR} kB (25% of ${mem_total}) during '$n': $sum"
+	! grep -q 'stopped=floor' <<<"$sum"
+	ok "valve-$n" $? "an adversary stopped at its own 10% MemAvailable valve, not at the budget: $sum"
+	budget_check "$n"
 	kill -0 $w 2>/dev/null && kill -0 $r1 2>/dev/null && kill -0 $r2 2>/dev/null
 	ok "legit-alive-after-$n" $? "the legitimate writer or a reader has ended: $(tail -qn 1 "$O/writer.log" "$O/reader-mmap.log" "$O/reader-read.log" 2>/dev/null | tr '\n' ' ')"
 }
@@ -192,6 +250,15 @@ phase touch bufs -d /dev/video30 --handles 32 --buffers 32 --bytes $((1 << 20)) 
 phase read bufs -d /dev/video30 --handles 100 --mode read --ms $((PHASE_S * 2000))
 phase pollin poll -d /dev/video30 --handles 100 --events in --ms $((PHASE_S * 500))
 phase writer bufs -d /dev/video32 --handles 1 --buffers 32 --mode writer --ms $((PHASE_S * 2000))
+# the module-wide cap: budgets (root's choice) that add up to more than half of RAM
+b31=$(cat /sys/class/video4linux/video31/max_memory_mb) b32=$(cat /sys/class/video4linux/video32/max_memory_mb)
+echo 1024 >/sys/class/video4linux/video31/max_memory_mb
+echo 1024 >/sys/class/video4linux/video32/max_memory_mb
+# (256 MiB buffers: larger than any format fmt-flip sets on video31)
+phase cap bufs -d /dev/video31 --handles 8 --buffers 32 --bytes $((256 << 20)) --mode touch --ms $((PHASE_S * 2000)) \
+	+ bufs -d /dev/video32 --handles 1 --buffers 32 --mode writer --ms $((PHASE_S * 2000))
+echo "$b31" >/sys/class/video4linux/video31/max_memory_mb
+echo "$b32" >/sys/class/video4linux/video32/max_memory_mb
 
 # --- every opener slot --------------------------------------------------------
 echo openers >"$O/phase"
@@ -223,11 +290,12 @@ for r in $r1:mmap $r2:read; do
 	sed 's/^/  /' "$O/reader-${r#*:}.log"
 	log "reader ${r#*:}: $(kv "$(tail -n 1 "$O/reader-${r#*:}.log")" frames) of ${written:-?} frames written"
 done
-kill $sampler
-wait $sampler 2>/dev/null
+kill "${samplers[@]}"
+wait "${samplers[@]}" 2>/dev/null
 
 low=$(awk '{ if (min == "" || $2 < min) min = $2 } END { print min }' "$O/samples")
 log "MemAvailable low over the run: $low kB (floor $FLOOR kB)"
+budget_check all
 
 oom=$(kmsg_since "$mark" | grep -E 'invoked oom-killer|Out of memory' | head -n 3)
 [ -z "$oom" ]
