@@ -24,8 +24,8 @@
  * Locking: @lock of the pool protects its list and @size; it is taken under
  * the device lock or a buffer's lock, and takes nothing else.
  *
- * The budget (issue: one user must not exhaust the kernel's memory): the
- * pool also counts every byte the device holds, @used: its frames (in use
+ * The budget, so that no user can exhaust the kernel's memory through a
+ * device: the pool also counts every byte the device holds, @used: its frames (in use
  * or pooled), and what fmap.c charges to it (readers' own pages, private
  * buffer memory). A charge beyond @limit fails, as does one that takes all
  * devices together beyond half of RAM (lb_mem_total_limit); the caller
@@ -264,16 +264,18 @@ static bool lb_pool_empty(struct lb_pool *pool)
 {
 	struct lb_frame *f, *tmp;
 	LIST_HEAD(old);
+	bool kept;
 
 	mutex_lock(&pool->lock);
 	list_splice_init(&pool->free, &old);
 	pool->nfree = 0;
 	mutex_unlock(&pool->lock);
+	kept = !list_empty(&old);
 	list_for_each_entry_safe(f, tmp, &old, entry) {
 		atomic_long_dec(&lb_frames_pooled);
 		lb_frame_free_mem(f, pool);
 	}
-	return !list_empty(&old);
+	return kept;
 }
 
 /* The device's frames are @bytes from now on: the pool forgets other sizes. */

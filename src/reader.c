@@ -306,7 +306,7 @@ static bool lb_reader_hog(struct lb_dev *dev, unsigned int held)
 	return held >= LB_HOG_FRAMES && lb_mem_tight(dev->pool);
 }
 
-/* Drop the frame not read yet, and the one being read. Called with the lock. */
+/* Drop the frames not read yet, and the one being read. Called with the lock. */
 static void lb_reader_read_flush(struct lb_fh *fh)
 {
 	lockdep_assert_held(&fh->dev->lock);
