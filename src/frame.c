@@ -372,20 +372,22 @@ bool lb_mem_tight(struct lb_pool *pool)
 
 static int lb_memory_show(struct seq_file *s, void *unused)
 {
-	seq_printf(s, "frames %ld\npooled %ld\nframe_pages %ld\nbuffers %ld\nown_pages %ld\n",
+	seq_printf(s, "frames %ld\npooled %ld\nframe_pages %ld\nbuffers %ld\nown_pages %ld\ncharged_kb %ld\n",
 		   atomic_long_read(&lb_frames_live),
 		   atomic_long_read(&lb_frames_pooled),
 		   atomic_long_read(&lb_frame_pages_live),
 		   atomic_long_read(&lb_fmaps_live),
-		   atomic_long_read(&lb_own_pages_live));
+		   atomic_long_read(&lb_own_pages_live),
+		   atomic_long_read(&lb_mem_total) >> 10);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(lb_memory);
 
 /*
  * /sys/kernel/debug/v4l2loopback/memory: the frames in use, the frames
- * kept in pools, the pages of both, the MMAP buffers alive and the pages
- * readers wrote into (tests check that they return to their baseline).
+ * kept in pools, the pages of both, the MMAP buffers alive, the pages
+ * readers wrote into (tests check that they return to their baseline) and
+ * what all devices have charged to their budgets together.
  * Nothing fails without debugfs.
  */
 void lb_frame_debugfs_init(void)
