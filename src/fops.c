@@ -7,6 +7,21 @@
 #include "compat.h"
 #include "lb.h"
 
+/*
+ * read() and write() of @fh: its @rd_lock (one at a time on a handle), then
+ * the device lock, both interruptibly. 0, or -ERESTARTSYS with neither held.
+ */
+int lb_lock_io(struct lb_dev *dev, struct lb_fh *fh)
+{
+	if (mutex_lock_interruptible(&fh->rd_lock))
+		return -ERESTARTSYS;
+	if (mutex_lock_interruptible(&dev->lock)) {
+		mutex_unlock(&fh->rd_lock);
+		return -ERESTARTSYS;
+	}
+	return 0;
+}
+
 static int lb_open(struct file *file)
 {
 	struct lb_dev *dev = video_drvdata(file);
@@ -90,12 +105,9 @@ static ssize_t lb_write(struct file *file, const char __user *buf,
 
 	if (fh->image_writer)	/* fixed at open */
 		return lb_timeout_image_write(dev, fh, buf, count);
-	if (mutex_lock_interruptible(&fh->rd_lock))
-		return -ERESTARTSYS;
-	if (mutex_lock_interruptible(&dev->lock)) {
-		mutex_unlock(&fh->rd_lock);
-		return -ERESTARTSYS;
-	}
+	ret = lb_lock_io(dev, fh);
+	if (ret)
+		return ret;
 	if (!lb_type_allowed(dev, fh, V4L2_BUF_TYPE_VIDEO_OUTPUT)) {
 		ret = -EINVAL;
 		goto unlock;

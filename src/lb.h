@@ -289,6 +289,7 @@ int lb_queue_init(struct lb_dev *dev, struct vb2_queue *q,
 
 /* fops.c: file operations */
 extern const struct v4l2_file_operations lb_fops;
+int lb_lock_io(struct lb_dev *dev, struct lb_fh *fh);
 
 /* ioctl.c: ioctl operations */
 extern const struct v4l2_ioctl_ops lb_ioctl_ops;

@@ -444,12 +444,9 @@ ssize_t lb_reader_read(struct lb_dev *dev, struct lb_fh *fh, char __user *buf,
 	ssize_t ret;
 	u32 pos;
 
-	if (mutex_lock_interruptible(&fh->rd_lock))
-		return -ERESTARTSYS;
-	if (mutex_lock_interruptible(&dev->lock)) {
-		ret = -ERESTARTSYS;
-		goto unlock_rd;
-	}
+	ret = lb_lock_io(dev, fh);
+	if (ret)
+		return ret;
 	ret = -EINVAL;
 	if (lb_type_allowed(dev, fh, V4L2_BUF_TYPE_VIDEO_CAPTURE))
 		ret = lb_reader_read_start(dev, fh);
@@ -477,7 +474,6 @@ ssize_t lb_reader_read(struct lb_dev *dev, struct lb_fh *fh, char __user *buf,
 unlock:
 	if (locked)
 		mutex_unlock(&dev->lock);
-unlock_rd:
 	mutex_unlock(&fh->rd_lock);
 	return ret;
 }

@@ -25,12 +25,9 @@ ssize_t lb_timeout_image_write(struct lb_dev *dev, struct lb_fh *fh,
 	bool compressed;
 	ssize_t ret;
 
-	if (mutex_lock_interruptible(&fh->rd_lock))
-		return -ERESTARTSYS;
-	if (mutex_lock_interruptible(&dev->lock)) {
-		ret = -ERESTARTSYS;
-		goto out;
-	}
+	ret = lb_lock_io(dev, fh);
+	if (ret)
+		return ret;
 	pix = dev->pix;
 	compressed = dev->fmt->compressed;
 	mutex_unlock(&dev->lock);

@@ -279,12 +279,32 @@ lb_load video_nr=30 || { fail load3 "insmod failed"; exit 0; }
 v4l2-ctl -d /dev/video30 -c keep_format=1
 prime
 rios=(mmap read) pids=()
-for rio in "${rios[@]}"; do
-	reader "efault-$rio" --io "$rio" --count 0 --expect-first-seq 100 --max-gaps 0 \
-		--expect-fmt YUYV:320x240 --timeout-ms 30000
-	pids+=($!)
-done
-wait_readers 2
+# seq_readers TAG FIRST: an MMAP and a read() reader (pids in $pids) that
+# expect 320x240 frames FIRST, FIRST+1, ... with no gap
+seq_readers() {
+	pids=()
+	for rio in "${rios[@]}"; do
+		reader "$1-$rio" --io "$rio" --count 0 --expect-first-seq "$2" --max-gaps 0 \
+			--expect-fmt YUYV:320x240 --timeout-ms 30000
+		pids+=($!)
+	done
+	wait_readers 2
+}
+# seq_readers_end TAG FIRST: they got exactly the 10 frames FIRST..FIRST+9
+seq_readers_end() {
+	local i rio rc out
+	lb_sleep 1 # the readers take the last frames
+	kill -TERM "${pids[@]}"
+	for i in "${!rios[@]}"; do
+		rio=${rios[$i]}
+		wait "${pids[$i]}"
+		rc=$?
+		out=$(tail -n 1 "$O/$1-$rio.log")
+		[ $rc -eq 0 ] && [ "$(kv "$out" frames)" = 10 ] && [ "$(kv "$out" last)" = $(($2 + 9)) ]
+		ok "$1-reader-$rio" $? "$rio reader (exit $rc): expected frames $2..$(($2 + 9)) whole and in order, frames=10 last=$(($2 + 9)): $out"
+	done
+}
+seq_readers efault 100
 check efault-writer-before "$T/lb-writer" -d /dev/video30 --size 320x240 --count 5 \
 	--start-seq 100 --io write --quiet
 w0=$(written)
@@ -294,16 +314,7 @@ ioctl_run efault-writes s_fmt output YUYV 320x240 --expect ok \
 expect_eq efault-not-written "$w0" "$(written)" "frames_written after three write()s that failed with EFAULT"
 check efault-writer-after "$T/lb-writer" -d /dev/video30 --size 320x240 --count 5 \
 	--start-seq 105 --io write --quiet
-lb_sleep 1 # the readers take the last frames
-kill -TERM "${pids[@]}"
-for i in "${!rios[@]}"; do
-	rio=${rios[$i]}
-	wait "${pids[$i]}"
-	rc=$?
-	out=$(tail -n 1 "$O/efault-$rio.log")
-	[ $rc -eq 0 ] && [ "$(kv "$out" frames)" = 10 ] && [ "$(kv "$out" last)" = 109 ]
-	ok "efault-reader-$rio" $? "$rio reader (exit $rc): expected frames 100..109 whole and in order, frames=10 last=109: $out"
-done
+seq_readers_end efault 100
 lb_unload || fail unload3 "rmmod failed"
 
 # ============================== 7. a frame in several write()s
@@ -314,13 +325,7 @@ lb_unload || fail unload3 "rmmod failed"
 lb_load video_nr=30 || { fail load4 "insmod failed"; exit 0; }
 v4l2-ctl -d /dev/video30 -c keep_format=1
 prime
-pids=()
-for rio in "${rios[@]}"; do
-	reader "chunk-$rio" --io "$rio" --count 0 --expect-first-seq 200 --max-gaps 0 \
-		--expect-fmt YUYV:320x240 --timeout-ms 30000
-	pids+=($!)
-done
-wait_readers 2
+seq_readers chunk 200
 # 153600 bytes a frame: three pieces of 40000 and one of 33600
 check chunk-writer "$T/lb-writer" -d /dev/video30 --size 320x240 --count 6 \
 	--start-seq 200 --io write --write-chunk 40000 --quiet
@@ -330,14 +335,5 @@ ioctl_run chunk-fault s_fmt output YUYV 320x240 --expect ok \
 expect_eq chunk-fault-not-written "$w0" "$(written)" "frames_written after half a frame and a write() that failed with EFAULT"
 check chunk-writer-after "$T/lb-writer" -d /dev/video30 --size 320x240 --count 4 \
 	--start-seq 206 --io write --write-chunk 100000 --quiet
-lb_sleep 1
-kill -TERM "${pids[@]}"
-for i in "${!rios[@]}"; do
-	rio=${rios[$i]}
-	wait "${pids[$i]}"
-	rc=$?
-	out=$(tail -n 1 "$O/chunk-$rio.log")
-	[ $rc -eq 0 ] && [ "$(kv "$out" frames)" = 10 ] && [ "$(kv "$out" last)" = 209 ]
-	ok "chunk-reader-$rio" $? "$rio reader (exit $rc): expected frames 200..209 whole and in order, frames=10 last=209: $out"
-done
+seq_readers_end chunk 200
 lb_unload || fail unload4 "rmmod failed"
