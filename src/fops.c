@@ -77,8 +77,8 @@ static int lb_release(struct file *file)
 	dev->openers--;
 	mutex_unlock(&dev->lock);
 
-	lb_timeout_image_release(fh);
-	lb_writer_write_reset(fh);
+	lb_partial_reset(&fh->image);
+	lb_partial_reset(&fh->wr);
 	lb_fh_del(&fh->fh, file);
 	v4l2_fh_exit(&fh->fh);
 	kfree(fh);

@@ -174,6 +174,18 @@ struct lb_dev {
 };
 
 /**
+ * struct lb_partial - a frame that a handle's write()s fill (writer.c)
+ * @frame: the frame, or NULL
+ * @pix: the format it is for
+ * @pos: bytes of it written so far
+ */
+struct lb_partial {
+	struct lb_frame *frame;
+	struct v4l2_pix_format pix;
+	u32 pos;
+};
+
+/**
  * struct lb_fh - one open file of a loopback node
  * @fh: the V4L2 file handle
  * @dev: the device
@@ -190,11 +202,7 @@ struct lb_dev {
  * @source_changed: the format changed under this reader's buffers [L]
  * @image_writer: opened after timeout_image_io: write() sets the timeout image
  * @image: the timeout image being written, not published yet [@rd_lock]
- * @image_pix: its format [@rd_lock]
- * @image_pos: bytes of it written so far [@rd_lock]
- * @wr_frame: a writer's raw frame that write() has not finished [@rd_lock]
- * @wr_pix: its format [@rd_lock]
- * @wr_pos: bytes of it written so far [@rd_lock]
+ * @wr: a writer's raw frame that write() has not finished [@rd_lock]
  * @held: buffers that show a frame (delivered, not queued again) [L]
  * @newest: the buffer last delivered, if it shows a frame by reference and
  *          is still in vb2's done list (lb_reader_deliver()) [L]
@@ -222,12 +230,8 @@ struct lb_fh {
 	u64 seq_base;
 	bool source_changed;
 	bool image_writer;
-	struct lb_frame *image;
-	struct v4l2_pix_format image_pix;
-	u32 image_pos;
-	struct lb_frame *wr_frame;
-	struct v4l2_pix_format wr_pix;
-	u32 wr_pos;
+	struct lb_partial image;
+	struct lb_partial wr;
 	unsigned int held;
 	struct lb_buffer *newest;
 	bool rd_mode;
@@ -302,7 +306,11 @@ void lb_writer_release(struct lb_dev *dev, struct lb_fh *fh);
 int lb_writer_set_format(struct lb_dev *dev, struct v4l2_pix_format *pix);
 ssize_t lb_writer_write(struct lb_dev *dev, struct lb_fh *fh,
 			const char __user *buf, size_t count);
-void lb_writer_write_reset(struct lb_fh *fh);
+ssize_t lb_partial_write(struct lb_partial *p, struct lb_pool *pool,
+			 const struct v4l2_pix_format *pix, bool compressed,
+			 const char __user *buf, size_t count,
+			 struct lb_frame **whole);
+void lb_partial_reset(struct lb_partial *p);
 
 /* reader.c: per-handle capture queues and frame delivery */
 int lb_reader_queue_init(struct lb_fh *fh);
@@ -347,7 +355,6 @@ void lb_ticker_stop(struct lb_dev *dev);
 /* timeout_image.c: the timeout image */
 ssize_t lb_timeout_image_write(struct lb_dev *dev, struct lb_fh *fh,
 			       const char __user *buf, size_t count);
-void lb_timeout_image_release(struct lb_fh *fh);
 int lb_timeout_image_publish(struct lb_dev *dev, u64 ts);
 void lb_timeout_image_format_changed(struct lb_dev *dev);
 

@@ -12,10 +12,10 @@
 /*
  * write() by the handle opened after timeout_image_io: the bytes become the
  * timeout image, for the current format (a compressed image in one call,
- * a raw one in as many as it takes). It replaces the old one once it is
- * whole. The image is the handle's own until then (@image), and the copy
- * from user memory runs without the device lock: a writer whose memory is
- * slow to fault holds up nobody else. A format change starts it over.
+ * a raw one in as many as it takes: lb_partial_write()). It replaces the
+ * old one once it is whole. The image is the handle's own until then
+ * (@image), and the copy from user memory runs without the device lock: a
+ * writer whose memory is slow to fault holds up nobody else.
  */
 ssize_t lb_timeout_image_write(struct lb_dev *dev, struct lb_fh *fh,
 			       const char __user *buf, size_t count)
@@ -32,51 +32,20 @@ ssize_t lb_timeout_image_write(struct lb_dev *dev, struct lb_fh *fh,
 	compressed = dev->fmt->compressed;
 	mutex_unlock(&dev->lock);
 
-	ret = -EINVAL;
-	if (compressed && count > pix.sizeimage)
-		goto out;
-	f = fh->image;
-	if (!f || !lb_pix_same(&fh->image_pix, &pix, false)) {
-		lb_frame_put(f);
-		f = lb_frame_alloc(dev->pool, pix.sizeimage, false);
-		fh->image = f;
-		fh->image_pix = pix;
-		fh->image_pos = 0;
-		ret = -ENOMEM;
-		if (!f)
-			goto out;
+	ret = lb_partial_write(&fh->image, dev->pool, &pix, compressed, buf,
+			       count, &f);
+	if (ret >= 0 && f) {
+		/* whoever holds the lock never waits for user memory */
+		mutex_lock(&dev->lock);
+		old = dev->timeout_image;
+		dev->timeout_image = f;
+		dev->timeout_image_pix = pix;
+		mutex_unlock(&dev->lock);
+		lb_frame_put(old);
+		lb_dbg(dev, 1, "timeout image set (%u bytes)\n", f->bytes);
 	}
-	if (!compressed)
-		count = min_t(size_t, count, pix.sizeimage - fh->image_pos);
-	ret = -EFAULT;
-	if (copy_from_user(f->vaddr + fh->image_pos, buf, count))
-		goto out;
-	fh->image_pos += count;
-	ret = count;
-	if (!compressed && fh->image_pos < pix.sizeimage)
-		goto out;
-
-	lb_frame_seal(f, fh->image_pos);
-	fh->image = NULL;
-	fh->image_pos = 0;
-	/* whoever holds the lock never waits for user memory: a short wait */
-	mutex_lock(&dev->lock);
-	old = dev->timeout_image;
-	dev->timeout_image = f;
-	dev->timeout_image_pix = pix;
-	mutex_unlock(&dev->lock);
-	lb_frame_put(old);
-	lb_dbg(dev, 1, "timeout image set (%u bytes)\n", f->bytes);
-out:
 	mutex_unlock(&fh->rd_lock);
 	return ret;
-}
-
-/* The handle closes: an image it did not finish goes. */
-void lb_timeout_image_release(struct lb_fh *fh)
-{
-	lb_frame_put(fh->image);
-	fh->image = NULL;
 }
 
 /* Mid-grey in every raw format: 0x80 is neutral for Y, Cb, Cr, R, G, B. */

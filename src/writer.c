@@ -147,13 +147,68 @@ static void lb_out_buf_queue(struct vb2_buffer *vb)
 }
 
 /*
- * write(). Each call to a compressed format is one frame of its own size;
- * a raw frame may come in one call or in as many as it takes (the bytes
- * are a stream: a call goes on where the last one stopped, and ends at the
- * frame's end). The bytes go from user memory into a new frame (@wr_frame
- * while it is partial) without the lock, so however long the writer's
- * memory takes to fault nobody waits for it, and once the frame is whole,
- * from there into the buffers of readers that need a copy (reader.c);
+ * A frame that a handle's write()s fill (struct lb_partial): the writer's,
+ * and the timeout image's (timeout_image.c). Each call to a compressed
+ * format is one frame of its own size; a raw frame may come in one call or
+ * in as many as it takes (the bytes are a stream: a call goes on where the
+ * last one stopped, and ends at the frame's end). A format change starts
+ * it over.
+ *
+ * Up to @count bytes of @buf into @p's frame for format @pix (@compressed),
+ * copied without any lock (the caller holds only the handle's @rd_lock).
+ * Returns the bytes taken, -EINVAL for a compressed frame larger than the
+ * format's, -ENOMEM, or -EFAULT (what was there stays). *@whole is the
+ * frame, sealed, with @p's reference, once it is whole; else NULL.
+ */
+ssize_t lb_partial_write(struct lb_partial *p, struct lb_pool *pool,
+			 const struct v4l2_pix_format *pix, bool compressed,
+			 const char __user *buf, size_t count,
+			 struct lb_frame **whole)
+{
+	struct lb_frame *f = p->frame;
+
+	*whole = NULL;
+	if (compressed && count > pix->sizeimage)
+		return -EINVAL;
+	if (f && !lb_pix_same(&p->pix, pix, false)) {
+		lb_partial_reset(p);
+		f = NULL;
+	}
+	if (!f) {
+		f = lb_frame_alloc(pool, pix->sizeimage, false);
+		if (!f)
+			return -ENOMEM;
+		p->frame = f;
+		p->pix = *pix;
+		p->pos = 0;
+	}
+	if (!compressed)
+		count = min_t(size_t, count, pix->sizeimage - p->pos);
+	if (copy_from_user(f->vaddr + p->pos, buf, count))
+		return -EFAULT;
+	p->pos += count;
+	if (compressed || p->pos == pix->sizeimage) {
+		lb_frame_seal(f, p->pos);
+		*whole = f;
+		p->frame = NULL;
+		p->pos = 0;
+	}
+	return count;
+}
+
+/* Forget a frame that write()s did not finish (close, fault, format change). */
+void lb_partial_reset(struct lb_partial *p)
+{
+	lb_frame_put(p->frame);
+	p->frame = NULL;
+	p->pos = 0;
+}
+
+/*
+ * write() of frames (lb_partial_write()). The copy from user memory runs
+ * without the device lock, so however long the writer's memory takes to
+ * fault nobody waits for it; once a frame is whole, it is copied from
+ * there into the buffers of readers that need a copy (reader.c), and
  * readers whose buffers share frames get it by reference. A fault loses
  * the partial frame; a frame of a format changed meanwhile is dropped.
  * Called with the lock, which it drops for the copies, and with the
@@ -163,57 +218,30 @@ ssize_t lb_writer_write(struct lb_dev *dev, struct lb_fh *fh,
 			const char __user *buf, size_t count)
 {
 	struct v4l2_pix_format pix = dev->pix;
-	bool whole = dev->fmt->compressed || (!fh->wr_frame && count == pix.sizeimage);
-	struct lb_frame *f = fh->wr_frame;
+	bool compressed = dev->fmt->compressed;
+	struct lb_frame *f;
 	struct lb_copy *c;
-	u32 pos = 0;
+	ssize_t ret;
 	int n;
 
 	lockdep_assert_held(&dev->lock);
 	if (vb2_is_busy(&dev->out_q))
 		return -EBUSY;	/* the writer streams buffers */
-	if (!count || (whole && count > pix.sizeimage))
+	if (!count)
 		return -EINVAL;
-	if (f && !lb_pix_same(&fh->wr_pix, &pix, false)) {
-		lb_writer_write_reset(fh);
-		f = NULL;
-	}
-	if (!f) {
-		f = lb_frame_alloc(dev->pool, pix.sizeimage, false);
-		if (!f)
-			return -ENOMEM;
-		if (!whole) {
-			fh->wr_frame = f;
-			fh->wr_pix = pix;
-			fh->wr_pos = 0;
-		}
-	}
-	if (!whole) {
-		pos = fh->wr_pos;
-		count = min_t(size_t, count, pix.sizeimage - pos);
-	}
 	mutex_unlock(&dev->lock);
-	n = copy_from_user(f->vaddr + pos, buf, count);
+	ret = lb_partial_write(&fh->wr, dev->pool, &pix, compressed, buf, count,
+			       &f);
 	/* the lock's holders never wait for user memory: a short wait */
 	mutex_lock(&dev->lock);
-	if (n) {
-		if (whole)
-			lb_frame_put(f);
-		lb_writer_write_reset(fh);
-		return -EFAULT;
-	}
-	if (!whole) {
-		fh->wr_pos += count;
-		if (fh->wr_pos < pix.sizeimage)
-			return count;
-		fh->wr_frame = NULL;	/* its reference is ours now */
-		fh->wr_pos = 0;
-	}
-	lb_frame_seal(f, pos + count);
+	if (ret == -EFAULT)
+		lb_partial_reset(&fh->wr);
+	if (ret < 0 || !f)
+		return ret;
 	if (!lb_pix_same(&pix, &dev->pix, false)) {
 		lb_dbg(dev, 1, "write(): the format changed during the copy: frame dropped\n");
 		lb_frame_put(f);
-		return count;
+		return ret;
 	}
 	n = lb_readers_copy_begin(dev, f->bytes, &c);
 	if (n < 0) {
@@ -230,15 +258,7 @@ ssize_t lb_writer_write(struct lb_dev *dev, struct lb_fh *fh,
 	lb_readers_copy_end(dev, c, n);
 	kfree(c);
 	lb_readers_deliver_all(dev);
-	return count;
-}
-
-/* Forget a partial write() frame (close, fault, format change). */
-void lb_writer_write_reset(struct lb_fh *fh)
-{
-	lb_frame_put(fh->wr_frame);
-	fh->wr_frame = NULL;
-	fh->wr_pos = 0;
+	return ret;
 }
 
 static int lb_out_start_streaming(struct vb2_queue *q, unsigned int count)
