@@ -167,6 +167,7 @@ static struct file_system_type lb_fs_type = {
 int lb_fmap_init(void)
 {
 	const struct vb2_mem_ops *v = &vb2_vmalloc_memops;
+	int ret;
 
 	lb_fmap_memops.get_userptr = v->get_userptr;
 	lb_fmap_memops.put_userptr = v->put_userptr;
@@ -174,17 +175,21 @@ int lb_fmap_init(void)
 	lb_fmap_memops.detach_dmabuf = v->detach_dmabuf;
 	lb_fmap_memops.map_dmabuf = v->map_dmabuf;
 	lb_fmap_memops.unmap_dmabuf = v->unmap_dmabuf;
+	ret = lb_frame_init();
+	if (ret)
+		return ret;
 	lb_fmap_mnt = kern_mount(&lb_fs_type);
-	if (IS_ERR(lb_fmap_mnt))
+	if (IS_ERR(lb_fmap_mnt)) {
+		lb_frame_exit();
 		return PTR_ERR(lb_fmap_mnt);
-	lb_frame_debugfs_init();
+	}
 	return 0;
 }
 
 void lb_fmap_exit(void)
 {
-	lb_frame_debugfs_exit();
 	kern_unmount(lb_fmap_mnt);
+	lb_frame_exit();
 }
 
 /* A new open file of a loopback node gets an address_space of its own. */

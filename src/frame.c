@@ -21,6 +21,13 @@
  * is zeroed when the creator asks (an MMAP writer's buffer). Every frame
  * holds a reference to its pool, so a pool outlives its device while frames
  * of it are in use; the pool's own list holds none.
+ * A spare: when a frame is taken and leaves the pool empty, a work item
+ * (lb_pool_refill()) puts new memory in it, zeroed, so that the next frame
+ * does not wait for vmalloc in the writer's call (the first frames of a
+ * stream, and whenever readers hold every frame). It is a pooled frame like
+ * any other; it is made only while the device is within what readers may
+ * use of its budget, so it never makes a charge fail nor a reader wait
+ * (lb_mem_tight()). A queued work item holds a reference to its pool.
  * Locking: @lock of the pool protects its list and @size; it is taken under
  * the device lock or a buffer's lock, and takes nothing else.
  *
@@ -44,6 +51,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 #include "frame.h"
 
 /* most frames a pool keeps: 4, within 64 MB (none of 8K frames) */
@@ -61,6 +69,7 @@
  * @limit: the device's budget in bytes
  * @name: the device's name, for the log
  * @rs: rate limit of the log line about the budget
+ * @refill: makes a spare frame (see "A spare" at the top)
  */
 struct lb_pool {
 	struct kref ref;
@@ -72,6 +81,7 @@ struct lb_pool {
 	unsigned long limit;
 	char name[16];
 	struct ratelimit_state rs;
+	struct work_struct refill;
 };
 
 /* what frames and buffers hold now, module-wide (debugfs "memory") */
@@ -85,6 +95,12 @@ static unsigned long lb_mem_total_limit;
 atomic_long_t lb_own_pages_live;
 atomic_long_t lb_fmaps_live;
 static struct dentry *lb_debugfs;
+/* runs the pools' refills; destroyed (drained) at module exit */
+static struct workqueue_struct *lb_frame_wq;
+
+static bool lb_mem_try_charge(struct lb_pool *pool, size_t bytes,
+			      bool reader);
+static void lb_pool_release(struct kref *ref);
 
 static void lb_frame_free_mem(struct lb_frame *f, struct lb_pool *pool)
 {
@@ -97,15 +113,17 @@ static void lb_frame_free_mem(struct lb_frame *f, struct lb_pool *pool)
 
 /*
  * New memory for a frame of @size bytes (whole pages), and its page list,
- * charged to @pool.
+ * charged to @pool: as a frame the device needs, or, for a @spare, only
+ * within what readers may use of the budget, and without a word in the log.
  */
 static struct lb_frame *lb_frame_new(struct lb_pool *pool, size_t size,
-				     bool zero)
+				     bool zero, bool spare)
 {
 	size_t i, n = size >> PAGE_SHIFT;
 	struct lb_frame *f;
 
-	if (lb_mem_charge(pool, size, false, "a frame"))
+	if (spare ? !lb_mem_try_charge(pool, size, true) :
+		    lb_mem_charge(pool, size, false, "a frame"))
 		return NULL;
 	f = kmalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
@@ -146,6 +164,52 @@ static struct lb_frame *lb_pool_take(struct lb_pool *pool, size_t size)
 	return f;
 }
 
+/* Could @pool keep a frame of @size? */
+static bool lb_pool_keeps(struct lb_pool *pool, size_t size)
+{
+	lockdep_assert_held(&pool->lock);
+	return size == pool->size && pool->nfree < LB_POOL_FRAMES &&
+	       (pool->nfree + 1) * size <= LB_POOL_BYTES;
+}
+
+/* A spare frame for @pool, unless it has one already (see "A spare"). */
+static void lb_pool_refill(struct work_struct *work)
+{
+	struct lb_pool *pool = container_of(work, struct lb_pool, refill);
+	struct lb_frame *f = NULL;
+	size_t size;
+
+	mutex_lock(&pool->lock);
+	size = !pool->nfree && lb_pool_keeps(pool, pool->size) ? pool->size : 0;
+	mutex_unlock(&pool->lock);
+	if (size)
+		f = lb_frame_new(pool, size, true, true);
+	if (f) {
+		mutex_lock(&pool->lock);
+		if (!pool->nfree && lb_pool_keeps(pool, size)) {
+			list_add(&f->entry, &pool->free);
+			pool->nfree++;
+			atomic_long_inc(&lb_frames_pooled);
+			f = NULL;
+		}
+		mutex_unlock(&pool->lock);
+		if (f)
+			lb_frame_free_mem(f, pool);
+	}
+	kref_put(&pool->ref, lb_pool_release);
+}
+
+/* @pool has no frame of @size left: have one made (see "A spare"). */
+static void lb_pool_want_spare(struct lb_pool *pool, size_t size)
+{
+	if (READ_ONCE(pool->nfree) || READ_ONCE(pool->size) != size)
+		return;
+	kref_get(&pool->ref);
+	/* not the last reference: the caller's frame holds one */
+	if (!queue_work(lb_frame_wq, &pool->refill))
+		kref_put(&pool->ref, lb_pool_release);
+}
+
 /*
  * A frame with room for @bytes, not yet filled: from @pool (may be NULL) if
  * it has one, else new memory, zeroed if @zero (it is to be mapped before
@@ -161,14 +225,16 @@ struct lb_frame *lb_frame_alloc(struct lb_pool *pool, size_t bytes, bool zero)
 	if (pool)
 		f = lb_pool_take(pool, size);
 	if (!f)
-		f = lb_frame_new(pool, size, zero);
+		f = lb_frame_new(pool, size, zero, false);
 	if (!f)
 		return NULL;
 	kref_init(&f->ref);
 	f->bytes = 0;
 	f->pool = pool;
-	if (pool)
+	if (pool) {
 		kref_get(&pool->ref);
+		lb_pool_want_spare(pool, size);
+	}
 	atomic_long_inc(&lb_frames_live);
 	return f;
 }
@@ -207,8 +273,7 @@ static void lb_frame_free(struct kref *ref)
 	atomic_long_dec(&lb_frames_live);
 	if (pool) {
 		mutex_lock(&pool->lock);
-		if (f->size == pool->size && pool->nfree < LB_POOL_FRAMES &&
-		    (pool->nfree + 1) * f->size <= LB_POOL_BYTES) {
+		if (lb_pool_keeps(pool, f->size)) {
 			list_add(&f->entry, &pool->free);
 			pool->nfree++;
 			atomic_long_inc(&lb_frames_pooled);
@@ -238,6 +303,7 @@ struct lb_pool *lb_pool_create(void)
 	kref_init(&pool->ref);
 	mutex_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->free);
+	INIT_WORK(&pool->refill, lb_pool_refill);
 	pool->limit = ULONG_MAX;
 	strscpy(pool->name, "v4l2loopback", sizeof(pool->name));
 	ratelimit_state_init(&pool->rs, 5 * HZ, 1);
@@ -384,19 +450,26 @@ static int lb_memory_show(struct seq_file *s, void *unused)
 DEFINE_SHOW_ATTRIBUTE(lb_memory);
 
 /*
+ * Module load: the pools' work queue, and
  * /sys/kernel/debug/v4l2loopback/memory: the frames in use, the frames
  * kept in pools, the pages of both, the MMAP buffers alive, the pages
  * readers wrote into (tests check that they return to their baseline) and
  * what all devices have charged to their budgets together.
  * Nothing fails without debugfs.
  */
-void lb_frame_debugfs_init(void)
+int lb_frame_init(void)
 {
+	lb_frame_wq = alloc_workqueue("v4l2loopback", WQ_UNBOUND, 0);
+	if (!lb_frame_wq)
+		return -ENOMEM;
 	lb_debugfs = debugfs_create_dir("v4l2loopback", NULL);
 	debugfs_create_file("memory", 0444, lb_debugfs, NULL, &lb_memory_fops);
+	return 0;
 }
 
-void lb_frame_debugfs_exit(void)
+/* Module exit, every file closed: the last refills run (and free their pools). */
+void lb_frame_exit(void)
 {
 	debugfs_remove_recursive(lb_debugfs);
+	destroy_workqueue(lb_frame_wq);
 }

@@ -65,8 +65,8 @@ int lb_mem_charge(struct lb_pool *pool, size_t bytes, bool reader,
 		  const char *what);
 void lb_mem_uncharge(struct lb_pool *pool, size_t bytes);
 bool lb_mem_tight(struct lb_pool *pool);
-void lb_frame_debugfs_init(void);
-void lb_frame_debugfs_exit(void);
+int lb_frame_init(void);
+void lb_frame_exit(void);
 
 static inline struct lb_frame *lb_frame_get(struct lb_frame *f)
 {
