@@ -89,6 +89,9 @@ static atomic_long_t lb_frames_live;
 static atomic_long_t lb_frames_pooled;
 static atomic_long_t lb_frame_pages_live;
 static atomic64_t lb_frame_ids;
+/* frame memories made and freed since the module loaded (the pool's misses) */
+static atomic_long_t lb_frames_made;
+static atomic_long_t lb_frames_freed;
 /* all devices' charges together, and their limit (half of RAM) */
 static atomic_long_t lb_mem_total;
 static unsigned long lb_mem_total_limit;
@@ -106,6 +109,7 @@ static void lb_frame_free_mem(struct lb_frame *f, struct lb_pool *pool)
 {
 	lb_mem_uncharge(pool, f->size);
 	atomic_long_sub(f->size >> PAGE_SHIFT, &lb_frame_pages_live);
+	atomic_long_inc(&lb_frames_freed);
 	kvfree(f->pages);
 	vfree(f->vaddr);
 	kfree(f);
@@ -141,6 +145,7 @@ static struct lb_frame *lb_frame_new(struct lb_pool *pool, size_t size,
 		f->pages[i] = vmalloc_to_page(f->vaddr + (i << PAGE_SHIFT));
 	f->id = atomic64_inc_return(&lb_frame_ids);
 	atomic_long_add(n, &lb_frame_pages_live);
+	atomic_long_inc(&lb_frames_made);
 	return f;
 
 uncharge:
@@ -185,8 +190,13 @@ static void lb_pool_refill(struct work_struct *work)
 	if (size)
 		f = lb_frame_new(pool, size, true, true);
 	if (f) {
+		/*
+		 * Kept even if a frame came back meanwhile: the pool runs dry
+		 * for a moment when the writer takes a frame before readers
+		 * give theirs back, at every frame; one more keeps it from that.
+		 */
 		mutex_lock(&pool->lock);
-		if (!pool->nfree && lb_pool_keeps(pool, size)) {
+		if (lb_pool_keeps(pool, size)) {
 			list_add(&f->entry, &pool->free);
 			pool->nfree++;
 			atomic_long_inc(&lb_frames_pooled);
@@ -438,13 +448,15 @@ bool lb_mem_tight(struct lb_pool *pool)
 
 static int lb_memory_show(struct seq_file *s, void *unused)
 {
-	seq_printf(s, "frames %ld\npooled %ld\nframe_pages %ld\nbuffers %ld\nown_pages %ld\ncharged_kb %ld\n",
+	seq_printf(s, "frames %ld\npooled %ld\nframe_pages %ld\nbuffers %ld\nown_pages %ld\ncharged_kb %ld\nframes_made %ld\nframes_freed %ld\n",
 		   atomic_long_read(&lb_frames_live),
 		   atomic_long_read(&lb_frames_pooled),
 		   atomic_long_read(&lb_frame_pages_live),
 		   atomic_long_read(&lb_fmaps_live),
 		   atomic_long_read(&lb_own_pages_live),
-		   atomic_long_read(&lb_mem_total) >> 10);
+		   atomic_long_read(&lb_mem_total) >> 10,
+		   atomic_long_read(&lb_frames_made),
+		   atomic_long_read(&lb_frames_freed));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(lb_memory);
@@ -453,8 +465,9 @@ DEFINE_SHOW_ATTRIBUTE(lb_memory);
  * Module load: the pools' work queue, and
  * /sys/kernel/debug/v4l2loopback/memory: the frames in use, the frames
  * kept in pools, the pages of both, the MMAP buffers alive, the pages
- * readers wrote into (tests check that they return to their baseline) and
- * what all devices have charged to their budgets together.
+ * readers wrote into (tests check that they return to their baseline),
+ * what all devices have charged to their budgets together, and how many
+ * frame memories were made and freed (what the pools did not spare).
  * Nothing fails without debugfs.
  */
 int lb_frame_init(void)

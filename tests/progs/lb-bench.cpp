@@ -226,6 +226,7 @@ struct Slot {
 	uint64_t end_ns; // writer: when it stopped writing
 	uint32_t nlat;
 	uint32_t lat_us[kMaxLat];
+	uint32_t lat_seq[kMaxLat]; // the frame each latency sample belongs to
 };
 
 struct Shared {
@@ -708,9 +709,11 @@ private:
 		}
 		if (has_header)
 			(void)seqs_.add(c.seq);
-		if (c.ok && slot_.nlat < kMaxLat)
+		if (c.ok && slot_.nlat < kMaxLat) {
+			slot_.lat_seq[slot_.nlat] = c.seq;
 			slot_.lat_us[slot_.nlat++] = static_cast<uint32_t>(
 				std::min<uint64_t>(t > c.ts ? (t - c.ts) / 1000 : 0, UINT32_MAX));
+		}
 	}
 
 	const RunOpts &o_;
@@ -1084,6 +1087,11 @@ private:
 		uint64_t dropped = 0, user = w.cpu_user_us, sys = w.cpu_sys_us;
 		double fps_min = INFINITY, fps_sum = 0;
 		std::vector<int64_t> lat;
+		struct Worst {
+			uint32_t us, seq;
+			int reader;
+		};
+		std::vector<Worst> worst; // where the tail of the latency comes from
 		std::vector<std::string> problems;
 		for (int i = 1; i <= o_.readers; i++) {
 			const Slot &r = sh.slots[i];
@@ -1101,8 +1109,10 @@ private:
 			const double fps = static_cast<double>(r.unique) / window_s;
 			fps_min = std::min(fps_min, fps);
 			fps_sum += fps;
-			for (uint32_t k = 0; k < r.nlat && k < kMaxLat; k++)
+			for (uint32_t k = 0; k < r.nlat && k < kMaxLat; k++) {
 				lat.push_back(r.lat_us[k]);
+				worst.push_back({r.lat_us[k], r.lat_seq[k], i});
+			}
 			if (r.error[0])
 				problems.push_back("reader " + std::to_string(i) + ": " + r.error);
 		}
@@ -1193,6 +1203,15 @@ private:
 		add("lat_p50_us", lat.empty() ? "null" : std::to_string(percentile(lat, 50)));
 		add("lat_p99_us", lat.empty() ? "null" : std::to_string(percentile(lat, 99)));
 		add("lat_max_us", lat.empty() ? "null" : std::to_string(percentile(lat, 100)));
+		const size_t nworst = std::min<size_t>(worst.size(), 6);
+		std::partial_sort(worst.begin(), worst.begin() + static_cast<long>(nworst),
+				  worst.end(),
+				  [](const Worst &a, const Worst &b) { return a.us > b.us; });
+		std::string ws;
+		for (size_t k = 0; k < nworst; k++)
+			ws += (k ? " " : "") + std::to_string(worst[k].reader) + ":" +
+			      std::to_string(worst[k].seq) + ":" + std::to_string(worst[k].us);
+		add("lat_worst", "\"" + ws + "\"");
 		add("vmalloc_kb", vm_base_ >= 0 ? std::to_string(vm_peak_ - vm_base_) : "null");
 		add("vm_speed_before", fmt_num(speed0_, 0));
 		add("vm_speed_after", fmt_num(speed1, 0));

@@ -201,6 +201,9 @@ run_row() {
 			--percent-limit 0.2 --sort sym >"$OUT/perf/$name-$id.flat.txt" 2>>"$LOG"
 		rm -f "$OUT/perf/$name-$id.data"
 	fi
+	# how often the pool had no frame to give (ours; the log only)
+	[ "$name" = ours ] && grep -s . /sys/kernel/debug/v4l2loopback/memory | tr '\n' ' ' >>"$LOG" &&
+		echo >>"$LOG"
 	if ! rmmod v4l2loopback >>"$LOG" 2>&1; then
 		sleep 2
 		if ! rmmod v4l2loopback >>"$LOG" 2>&1; then
