@@ -127,6 +127,11 @@ static __poll_t lb_poll(struct file *file, struct poll_table_struct *wait)
 	struct lb_fh *fh = to_lb_fh(lb_file_fh(file));
 	__poll_t res;
 
+	if (READ_ONCE(dev->writer) != fh) {
+		res = lb_reader_poll_ready(fh, file, wait);
+		if (res)
+			return res;
+	}
 	mutex_lock(&dev->lock);
 	if (dev->writer == fh && vb2_is_busy(&dev->out_q))
 		res = vb2_poll(&dev->out_q, file, wait);

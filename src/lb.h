@@ -339,6 +339,8 @@ ssize_t lb_reader_read(struct lb_dev *dev, struct lb_fh *fh, char __user *buf,
 		       size_t count, bool nonblock);
 __poll_t lb_reader_poll(struct lb_dev *dev, struct lb_fh *fh,
 			struct file *file, struct poll_table_struct *wait);
+__poll_t lb_reader_poll_ready(struct lb_fh *fh, struct file *file,
+			      struct poll_table_struct *wait);
 void lb_reader_read_stop(struct lb_dev *dev, struct lb_fh *fh);
 void lb_readers_gone(struct lb_dev *dev);
 void lb_client_usage_event(struct lb_dev *dev, struct v4l2_event *ev);

@@ -479,6 +479,35 @@ unlock:
 }
 
 /*
+ * poll() of a streaming reader with a buffer to dequeue, without the device
+ * lock: readers that the writer wakes while it still gives the frame to
+ * others do not wait for the lock just to learn that (DQBUF takes it).
+ * vb2_poll() would take the first done buffer and look at it after its
+ * lock: here only the list's emptiness is read, under vb2's @done_lock,
+ * and every buffer in that list is done (vb2 sets the state under the same
+ * lock). Registers the same wait queues as vb2_poll(), as epoll needs on
+ * its first call. 0 when not ready: then poll() takes the lock (fops.c).
+ */
+__poll_t lb_reader_poll_ready(struct lb_fh *fh, struct file *file,
+			      struct poll_table_struct *wait)
+{
+	struct vb2_queue *q = &fh->cap_q;
+	unsigned long flags;
+	bool ready;
+
+	if (!(poll_requested_events(wait) & (EPOLLIN | EPOLLRDNORM)) ||
+	    !vb2_is_streaming(q) || q->error)
+		return 0;
+	spin_lock_irqsave(&q->done_lock, flags);
+	ready = !list_empty(&q->done_list);
+	spin_unlock_irqrestore(&q->done_lock, flags);
+	if (!ready)
+		return 0;
+	poll_wait(file, &q->done_wq, wait);
+	return v4l2_ctrl_poll(file, wait) | EPOLLIN | EPOLLRDNORM;
+}
+
+/*
  * poll() of a handle that may read: streaming readers' through vb2; others
  * become read() readers if they ask for input. Called with the lock.
  */
