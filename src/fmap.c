@@ -732,15 +732,17 @@ static bool lb_fmap_maps_locked(struct lb_fmap *m, struct lb_frame *f)
 
 /*
  * Would @vb show @f without touching a page table (see "Reuse" above)?
+ * *@any: does it map anything (which showing another frame would zap)?
  * Called with the device lock.
  */
-bool lb_fmap_maps(struct vb2_buffer *vb, struct lb_frame *f)
+bool lb_fmap_maps(struct vb2_buffer *vb, struct lb_frame *f, bool *any)
 {
 	struct lb_fmap *m = lb_fmap_of(vb);
 	bool ret;
 
 	mutex_lock(&m->lock);
 	ret = lb_fmap_maps_locked(m, f);
+	*any = m->mapped;
 	mutex_unlock(&m->lock);
 	return ret;
 }
@@ -755,7 +757,10 @@ void lb_fmap_show(struct vb2_buffer *vb, struct lb_frame *f)
 	if (lb_fmap_maps_locked(m, f)) {
 		lb_frame_put(m->frame);
 		m->frame = NULL;
+		atomic_long_inc(&lb_shows_kept);
 	} else {
+		if (m->mapped)
+			atomic_long_inc(&lb_shows_zapped);
 		lb_fmap_reset(m);
 	}
 	m->frame = lb_frame_get(f);

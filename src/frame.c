@@ -97,12 +97,16 @@ static atomic_long_t lb_mem_total;
 static unsigned long lb_mem_total_limit;
 atomic_long_t lb_own_pages_live;
 atomic_long_t lb_fmaps_live;
+/* frames shown in buffers that mapped their memory already, or that had to zap */
+atomic_long_t lb_shows_kept;
+atomic_long_t lb_shows_zapped;
 static struct dentry *lb_debugfs;
 /* runs the pools' refills; destroyed (drained) at module exit */
 static struct workqueue_struct *lb_frame_wq;
 
 static bool lb_mem_try_charge(struct lb_pool *pool, size_t bytes,
 			      bool reader);
+static bool lb_mem_spare_fits(struct lb_pool *pool, size_t bytes);
 static void lb_pool_release(struct kref *ref);
 
 static void lb_frame_free_mem(struct lb_frame *f, struct lb_pool *pool)
@@ -126,7 +130,8 @@ static struct lb_frame *lb_frame_new(struct lb_pool *pool, size_t size,
 	size_t i, n = size >> PAGE_SHIFT;
 	struct lb_frame *f;
 
-	if (spare ? !lb_mem_try_charge(pool, size, true) :
+	if (spare ? !lb_mem_spare_fits(pool, size) ||
+			    !lb_mem_try_charge(pool, size, true) :
 		    lb_mem_charge(pool, size, false, "a frame"))
 		return NULL;
 	f = kmalloc(sizeof(*f), GFP_KERNEL);
@@ -406,6 +411,20 @@ static bool lb_mem_try_charge(struct lb_pool *pool, size_t bytes,
 }
 
 /*
+ * Would a spare of @bytes fit in what readers may use? Asked before trying:
+ * a charge that fails counts for a moment, and a charge of the writer's at
+ * that moment could fail because of it.
+ */
+static bool lb_mem_spare_fits(struct lb_pool *pool, size_t bytes)
+{
+	return lb_pool_used(pool) + bytes <=
+		       lb_mem_share(READ_ONCE(pool->limit), true) &&
+	       (!lb_mem_total_limit ||
+		atomic_long_read(&lb_mem_total) + bytes <=
+			lb_mem_share(lb_mem_total_limit, true));
+}
+
+/*
  * Charge @bytes for @what (the log's words) to @pool's device, as a reader's
  * (@reader) or the writer's. 0, or -ENOMEM beyond the budget (see "The
  * budget" at the top). A NULL @pool charges nothing (frames of no device).
@@ -448,7 +467,7 @@ bool lb_mem_tight(struct lb_pool *pool)
 
 static int lb_memory_show(struct seq_file *s, void *unused)
 {
-	seq_printf(s, "frames %ld\npooled %ld\nframe_pages %ld\nbuffers %ld\nown_pages %ld\ncharged_kb %ld\nframes_made %ld\nframes_freed %ld\n",
+	seq_printf(s, "frames %ld\npooled %ld\nframe_pages %ld\nbuffers %ld\nown_pages %ld\ncharged_kb %ld\nframes_made %ld\nframes_freed %ld\nshows_kept %ld\nshows_zapped %ld\n",
 		   atomic_long_read(&lb_frames_live),
 		   atomic_long_read(&lb_frames_pooled),
 		   atomic_long_read(&lb_frame_pages_live),
@@ -456,7 +475,9 @@ static int lb_memory_show(struct seq_file *s, void *unused)
 		   atomic_long_read(&lb_own_pages_live),
 		   atomic_long_read(&lb_mem_total) >> 10,
 		   atomic_long_read(&lb_frames_made),
-		   atomic_long_read(&lb_frames_freed));
+		   atomic_long_read(&lb_frames_freed),
+		   atomic_long_read(&lb_shows_kept),
+		   atomic_long_read(&lb_shows_zapped));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(lb_memory);
@@ -467,7 +488,9 @@ DEFINE_SHOW_ATTRIBUTE(lb_memory);
  * kept in pools, the pages of both, the MMAP buffers alive, the pages
  * readers wrote into (tests check that they return to their baseline),
  * what all devices have charged to their budgets together, and how many
- * frame memories were made and freed (what the pools did not spare).
+ * frame memories were made and freed (what the pools did not spare), and
+ * how many frames reached a buffer that mapped them already or had to zap
+ * the mappings of another (fmap.c "Reuse").
  * Nothing fails without debugfs.
  */
 int lb_frame_init(void)

@@ -47,6 +47,8 @@ struct lb_frame {
 
 extern atomic_long_t lb_own_pages_live;
 extern atomic_long_t lb_fmaps_live;
+extern atomic_long_t lb_shows_kept;
+extern atomic_long_t lb_shows_zapped;
 
 struct lb_pool;
 
@@ -86,7 +88,7 @@ void lb_fmap_clear(struct vb2_buffer *vb);
 void lb_fmap_forget(struct vb2_buffer *vb);
 int lb_fmap_export(struct vb2_buffer *vb, bool *had_frame);
 struct lb_pool *lb_queue_pool(struct vb2_queue *q);
-bool lb_fmap_maps(struct vb2_buffer *vb, struct lb_frame *f);
+bool lb_fmap_maps(struct vb2_buffer *vb, struct lb_frame *f, bool *any);
 struct lb_frame *lb_fmap_swap(struct vb2_buffer *vb, struct lb_frame *fresh);
 int lb_fmap_set_memory(struct vb2_queue *q, u32 memory, bool free);
 

@@ -228,22 +228,33 @@ static struct lb_buffer *lb_reader_free_buf(struct lb_fh *fh, u32 bytes)
 }
 
 /*
- * The queued buffer of @fh that maps @f's memory already, if one does
- * (fmap.c "Reuse": showing it there costs no page-table work), else the
- * oldest, if it can take @f now. Called with the lock.
+ * The queued buffer of @fh to show @f in (fmap.c "Reuse"): one that maps
+ * @f's memory already (no page-table work), else one that maps nothing,
+ * else the one queued last. Frames' memories come round in a cycle longer
+ * than a reader's buffers (the writer's buffers, the store, the pool): the
+ * buffer queued last maps the memory that comes back last, and the older
+ * mappings it keeps are the ones that come back soon. Buffers that take
+ * copies get the oldest. Called with the lock.
  */
 static struct lb_buffer *lb_reader_buf_for(struct lb_fh *fh,
 					   struct lb_frame *f)
 {
-	struct lb_buffer *buf;
+	struct lb_buffer *buf, *empty = NULL, *last = NULL;
 	struct vb2_buffer *vb;
+	bool maps_any;
 
 	list_for_each_entry(buf, &fh->queued, list) {
 		vb = &buf->vb.vb2_buf;
-		if (f->bytes <= vb2_plane_size(vb, 0) && lb_fmap_shares(vb) &&
-		    lb_fmap_maps(vb, f))
+		if (f->bytes > vb2_plane_size(vb, 0) || !lb_fmap_shares(vb))
+			continue;
+		if (lb_fmap_maps(vb, f, &maps_any))
 			return buf;
+		if (!maps_any && !empty)
+			empty = buf;
+		last = buf;
 	}
+	if (empty || last)
+		return empty ?: last;
 	return lb_reader_free_buf(fh, f->bytes);
 }
 

@@ -122,22 +122,37 @@ static void pool_reuses_frames_of_its_size(struct kunit *test)
 	a = lb_frame_alloc(pool, 100, false);
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	KUNIT_EXPECT_PTR_EQ(test, a->pool, pool);
-	lb_frame_put(a);	/* back to the pool */
+	/* it left the pool empty: a spare is made, zeroed */
+	flush_workqueue(lb_frame_wq);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_pooled), pooled + 1);
+	KUNIT_EXPECT_EQ(test, pool->nfree, 1u);
+	lb_frame_put(a);	/* back to the pool, first to be taken */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_pooled), pooled + 2);
 	b = lb_frame_alloc(pool, 100, true);
 	KUNIT_EXPECT_PTR_EQ(test, b, a);	/* the same frame again */
 	KUNIT_EXPECT_EQ(test, refs(b), 1u);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_pooled), pooled);
+	/* the spare is still there: no other is made */
+	flush_workqueue(lb_frame_wq);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_pooled), pooled + 1);
+	c = lb_frame_alloc(pool, 100, false);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_EQ(test, memchr_inv(c->vaddr, 0, c->size), NULL);
+	flush_workqueue(lb_frame_wq);	/* the spare taken: another one */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_pooled), pooled + 1);
+	lb_frame_put(c);
 	/* another size: the pool keeps nothing of the old one */
 	lb_pool_resize(pool, 3 * PAGE_SIZE);
 	lb_frame_put(b);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_pooled), pooled);
 	c = lb_frame_alloc(pool, 3 * PAGE_SIZE, false);
 	KUNIT_ASSERT_NOT_NULL(test, c);
+	flush_workqueue(lb_frame_wq);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_pooled), pooled + 1);
 	/* the device goes; its frame in use keeps the pool until it goes too */
 	lb_pool_put(pool);
 	KUNIT_EXPECT_EQ(test, kref_read(&pool->ref), 1u);
-	lb_frame_put(c);
+	lb_frame_put(c);	/* and the pool its spare */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_pooled), pooled);
 }
 
 static void pool_budget_refuses_and_trims(struct kunit *test)
@@ -153,6 +168,9 @@ static void pool_budget_refuses_and_trims(struct kunit *test)
 	b = lb_frame_alloc(pool, sz, false);
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	KUNIT_ASSERT_NOT_NULL(test, b);
+	/* no spare: it would take the device past 3/4 of its budget */
+	flush_workqueue(lb_frame_wq);
+	KUNIT_EXPECT_EQ(test, pool->nfree, 0u);
 	KUNIT_EXPECT_EQ(test, lb_pool_used(pool), 2 * sz);
 	/* a third frame does not fit */
 	KUNIT_EXPECT_NULL(test, lb_frame_alloc(pool, sz, false));
@@ -166,6 +184,8 @@ static void pool_budget_refuses_and_trims(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, lb_pool_used(pool), 2 * sz);
 	c = lb_frame_alloc(pool, sz, false);
 	KUNIT_EXPECT_PTR_EQ(test, c, a);
+	flush_workqueue(lb_frame_wq);
+	KUNIT_EXPECT_EQ(test, lb_pool_used(pool), 2 * sz);
 	lb_frame_put(c);
 	/* another size: the pool's frame goes to make room */
 	lb_pool_set_budget(pool, NULL, 3 * sz);
@@ -255,8 +275,21 @@ static struct kunit_case lb_store_cases[] = {
 	{}
 };
 
+/* what module load does for frames: the pools' work queue (spares) */
+static int lb_store_suite_init(struct kunit_suite *suite)
+{
+	return lb_frame_init();
+}
+
+static void lb_store_suite_exit(struct kunit_suite *suite)
+{
+	lb_frame_exit();
+}
+
 static struct kunit_suite lb_store_suite = {
 	.name = "lb_store",
+	.suite_init = lb_store_suite_init,
+	.suite_exit = lb_store_suite_exit,
 	.test_cases = lb_store_cases,
 };
 kunit_test_suite(lb_store_suite);
