@@ -130,10 +130,13 @@ static struct lb_frame *lb_frame_new(struct lb_pool *pool, size_t size,
 	size_t i, n = size >> PAGE_SHIFT;
 	struct lb_frame *f;
 
-	if (spare ? !lb_mem_spare_fits(pool, size) ||
-			    !lb_mem_try_charge(pool, size, true) :
-		    lb_mem_charge(pool, size, false, "a frame"))
+	if (spare) {
+		if (!lb_mem_spare_fits(pool, size) ||
+		    !lb_mem_try_charge(pool, size, true))
+			return NULL;
+	} else if (lb_mem_charge(pool, size, false, "a frame")) {
 		return NULL;
+	}
 	f = kmalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
 		goto uncharge;

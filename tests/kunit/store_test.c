@@ -136,7 +136,7 @@ static void pool_reuses_frames_of_its_size(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_pooled), pooled + 1);
 	c = lb_frame_alloc(pool, 100, false);
 	KUNIT_ASSERT_NOT_NULL(test, c);
-	KUNIT_EXPECT_EQ(test, memchr_inv(c->vaddr, 0, c->size), NULL);
+	KUNIT_EXPECT_NULL(test, memchr_inv(c->vaddr, 0, c->size));
 	flush_workqueue(lb_frame_wq);	/* the spare taken: another one */
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_pooled), pooled + 1);
 	lb_frame_put(c);
