@@ -398,6 +398,18 @@ static unsigned long lb_mem_share(unsigned long limit, bool reader)
 	return reader ? limit - limit / 4 : limit;
 }
 
+/*
+ * Would @used bytes charged to @pool's device and @total to all devices be
+ * within their limits, for a reader's charge (@reader) or the writer's?
+ */
+static bool lb_mem_fits(struct lb_pool *pool, unsigned long used,
+			unsigned long total, bool reader)
+{
+	return used <= lb_mem_share(READ_ONCE(pool->limit), reader) &&
+	       (!lb_mem_total_limit ||
+		total <= lb_mem_share(lb_mem_total_limit, reader));
+}
+
 /* Try to charge @bytes to @pool's device and to the module. */
 static bool lb_mem_try_charge(struct lb_pool *pool, size_t bytes,
 			      bool reader)
@@ -405,9 +417,7 @@ static bool lb_mem_try_charge(struct lb_pool *pool, size_t bytes,
 	unsigned long used = atomic_long_add_return(bytes, &pool->used);
 	unsigned long total = atomic_long_add_return(bytes, &lb_mem_total);
 
-	if (used <= lb_mem_share(READ_ONCE(pool->limit), reader) &&
-	    (!lb_mem_total_limit ||
-	     total <= lb_mem_share(lb_mem_total_limit, reader)))
+	if (lb_mem_fits(pool, used, total, reader))
 		return true;
 	lb_mem_uncharge(pool, bytes);
 	return false;
@@ -420,11 +430,8 @@ static bool lb_mem_try_charge(struct lb_pool *pool, size_t bytes,
  */
 static bool lb_mem_spare_fits(struct lb_pool *pool, size_t bytes)
 {
-	return lb_pool_used(pool) + bytes <=
-		       lb_mem_share(READ_ONCE(pool->limit), true) &&
-	       (!lb_mem_total_limit ||
-		atomic_long_read(&lb_mem_total) + bytes <=
-			lb_mem_share(lb_mem_total_limit, true));
+	return lb_mem_fits(pool, lb_pool_used(pool) + bytes,
+			   atomic_long_read(&lb_mem_total) + bytes, true);
 }
 
 /*

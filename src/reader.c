@@ -253,9 +253,7 @@ static struct lb_buffer *lb_reader_buf_for(struct lb_fh *fh,
 			empty = buf;
 		last = buf;
 	}
-	if (empty || last)
-		return empty ?: last;
-	return lb_reader_free_buf(fh, f->bytes);
+	return empty ?: last ?: lb_reader_free_buf(fh, f->bytes);
 }
 
 /*
