@@ -298,9 +298,9 @@ inline int run_report(const ReportOpts &o)
 			const auto it = old_by_id.find(get(&a, "id"));
 			const Obj *b = it == old_by_id.end() ? nullptr : it->second;
 			Obj rat;
-			for (const char *k :
-			     {"delivered_fps", "written_fps", "cpu_us_per_frame",
-			      "sys_us_per_frame", "lat_p50_us", "lat_p99_us", "vmalloc_kb"})
+			for (const char *k : {"delivered_fps", "written_fps", "cpu_us_per_frame",
+					      "sys_us_per_frame", "lat_p50_us", "lat_p99_us",
+					      "call_p50_us", "vmalloc_kb"})
 				rat[k] = fmt_num(ratio(num(&a, k), num(b, k)).value_or(NAN), 3);
 			rat["vm_speed"] = fmt_num(ratio(speed(&a), speed(b)).value_or(NAN), 3);
 			j << "    {\"id\": " << json_str(get(&a, "id"))
@@ -320,9 +320,9 @@ inline int run_report(const ReportOpts &o)
 		std::ofstream m(o.out + "/results.md");
 		m << "| # | row | written fps ours / old | delivered fps per reader ours / old | ratio "
 		     "| CPU ms per delivered frame ours / old | ratio | latency p50 / p99 ms ours "
-		     "| old | p99 ratio | torn ours / old | dropped ours / old | kernel MB ours / old "
+		     "| old | p99 ratio | writer's call p50 ms ours / old | torn ours / old | dropped ours / old | kernel MB ours / old "
 		     "| VM speed ours / old | status ours | status old |\n";
-		m << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+		m << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 		int n = 0;
 		for (const auto &a : ours) {
 			const auto it = old_by_id.find(get(&a, "id"));
@@ -350,9 +350,11 @@ inline int run_report(const ReportOpts &o)
 			  << fixed(ms(num(&a, "lat_p99_us")), 1) << " | "
 			  << fixed(ms(num(bb, "lat_p50_us")), 1) << " / "
 			  << fixed(ms(num(bb, "lat_p99_us")), 1) << " | " << rat("lat_p99_us", 2)
-			  << " | " << bad_frames(&a) << " / " << bad_frames(bb) << " | "
-			  << fixed(num(&a, "dropped"), 0) << " / " << fixed(num(bb, "dropped"), 0)
-			  << " | " << fixed(mb(num(&a, "vmalloc_kb")), 1) << " / "
+			  << " | " << fixed(ms(num(&a, "call_p50_us")), 2) << " / "
+			  << fixed(ms(num(bb, "call_p50_us")), 2) << " | " << bad_frames(&a)
+			  << " / " << bad_frames(bb) << " | " << fixed(num(&a, "dropped"), 0)
+			  << " / " << fixed(num(bb, "dropped"), 0) << " | "
+			  << fixed(mb(num(&a, "vmalloc_kb")), 1) << " / "
 			  << fixed(mb(num(bb, "vmalloc_kb")), 1) << " | "
 			  << speed_cell(ratio(speed(&a), speed(b))) << " | " << status_text(&a)
 			  << " | " << status_text(b) << " |\n";

@@ -224,7 +224,7 @@ struct Slot {
 	uint64_t bytes; // writer: payload bytes written after the start
 	uint64_t cpu_user_us, cpu_sys_us;
 	uint64_t end_ns; // writer: when it stopped writing
-	uint32_t nlat;
+	uint32_t nlat;   // reader: latencies; writer: durations of its write()/QBUF
 	uint32_t lat_us[kMaxLat];
 	uint32_t lat_seq[kMaxLat]; // the frame each latency sample belongs to
 };
@@ -382,12 +382,15 @@ private:
 		if (o_.wio == Io::Write) {
 			const uint64_t digest = fill_body(frame_.data(), len, seq);
 			for (;;) {
-				seal(frame_.data(), len, seq, now_ns(), sh_.fourcc, digest);
+				const uint64_t ts = now_ns();
+				seal(frame_.data(), len, seq, ts, sh_.fourcc, digest);
 				slot_.where.store(kInWrite);
 				const ssize_t n = ::write(dev_.fd(), frame_.data(), len);
 				slot_.where.store(kBusy);
-				if (n == static_cast<ssize_t>(len))
+				if (n == static_cast<ssize_t>(len)) {
+					note_call(seq, ts);
 					return len;
+				}
 				if (n >= 0)
 					throw SysError(Status::fail(
 						EIO, "write on " + o_.device + ": " +
@@ -416,6 +419,7 @@ private:
 		seal(data, len, seq, ts, sh_.fourcc, digest);
 		slot_.where.store(kInQbuf);
 		must(pool_.queue(idx, len, ts));
+		note_call(seq, ts);
 		if (!streaming_) {
 			slot_.where.store(kInStreamon);
 			must(dev_.streamon(kOutput));
@@ -423,6 +427,13 @@ private:
 		}
 		slot_.where.store(kBusy);
 		return len;
+	}
+
+	// How long the call that took frame @seq (stamped at @ts) lasted.
+	void note_call(uint64_t seq, uint64_t ts)
+	{
+		if (seq && slot_.nlat < kMaxLat)
+			slot_.lat_us[slot_.nlat++] = static_cast<uint32_t>((now_ns() - ts) / 1000);
 	}
 
 	// A free OUTPUT buffer. Like GStreamer's v4l2sink, it asks poll() whether
@@ -1212,6 +1223,10 @@ private:
 			ws += (k ? " " : "") + std::to_string(worst[k].reader) + ":" +
 			      std::to_string(worst[k].seq) + ":" + std::to_string(worst[k].us);
 		add("lat_worst", "\"" + ws + "\"");
+		// the writer's own write()/QBUF calls: what publishing a frame costs it
+		const std::vector<int64_t> call(w.lat_us, w.lat_us + std::min(w.nlat, kMaxLat));
+		add("call_p50_us", call.empty() ? "null" : std::to_string(percentile(call, 50)));
+		add("call_p99_us", call.empty() ? "null" : std::to_string(percentile(call, 99)));
 		add("vmalloc_kb", vm_base_ >= 0 ? std::to_string(vm_peak_ - vm_base_) : "null");
 		add("vm_speed_before", fmt_num(speed0_, 0));
 		add("vm_speed_after", fmt_num(speed1, 0));
