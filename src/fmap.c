@@ -26,12 +26,16 @@
  * frame (lb_fmap_show()), the mappings stay and the reader looks at it
  * without a fault; readers get frames in the queued buffer that maps them
  * already, if they have one (lb_fmap_maps(), reader.c). Any other frame
- * zaps them first. Meanwhile a queued buffer shows whatever that memory
- * holds, which V4L2 applications do not look at (and which is this
- * device's frames, that any reader may see). Such pages stay allocated
- * while mapped, by the PTEs' references, even after their frame is freed:
- * at most the reader's queued MMAP buffers' worth, until the buffer gets
- * another frame or is freed (REQBUFS(0), close) or unmapped.
+ * makes them @stale: they are zapped when the reader dequeues the buffer
+ * (lb_fmap_settle(), at the end of its DQBUF, without the device lock: the
+ * reader's own time, not the writer's, which would keep every other reader
+ * waiting), or at the next fault on them, whichever comes first. Meanwhile a queued buffer, or a
+ * done one that waits for DQBUF, shows whatever that memory holds, which
+ * V4L2 applications do not look at (and which is this device's frames,
+ * that any reader may see). Such pages stay allocated while mapped, by the
+ * PTEs' references, even after their frame is freed: at most the reader's
+ * MMAP buffers' worth, until the buffer is dequeued, gets another frame or
+ * is freed (REQBUFS(0), close) or unmapped.
  *
  * A buffer that is exported (EXPBUF) needs one kernel address for its whole
  * life: it falls back to private memory, a vb2_vmalloc buffer (@vpriv)
@@ -48,16 +52,20 @@
  *
  * Locking:
  *  - @lock (a mutex per buffer) protects @frame, @own, @mapped, @filled,
- *    @mapped_id, @mapping and @vpriv. Taken in the fault handlers (under
- *    the mm's mmap or VMA lock), by vm_ops close (mmap_lock held) and by
- *    lb_fmap_show()/lb_fmap_clear()/the private fallback (under the device
- *    lock). Order: device lock -> @lock; mmap_lock -> @lock;
+ *    @mapped_id, @stale, @mapping and @vpriv. Taken in the fault handlers
+ *    (under the mm's mmap or VMA lock), by vm_ops close (mmap_lock held)
+ *    and by lb_fmap_show()/lb_fmap_clear()/the private fallback (under the
+ *    device lock), and by lb_fmap_settle() after a DQBUF, which drops the
+ *    device lock for it (holding a reference to the buffer, which may be
+ *    freed meanwhile). Order: device lock -> @lock; mmap_lock -> @lock;
  *    @lock -> i_mmap_rwsem (unmap_mapping_range()). Nothing takes the
  *    device lock or an mmap_lock under @lock.
  *  - PTEs are inserted under @lock, and only to what the buffer shows:
- *    own pages, the private memory, @frame's pages. Every change of what
- *    it shows zaps them first, under @lock, except that a queued buffer's
- *    mappings of @mapped_id's pages may stay (Reuse): a dequeued buffer
+ *    own pages, the private memory, @frame's pages, and only once the
+ *    buffer is not @stale. Every change of what it shows zaps them first,
+ *    under @lock, except that a buffer the application does not own
+ *    (queued, or done and not yet dequeued) may keep its mappings of
+ *    @mapped_id's pages (Reuse) until it is dequeued: a dequeued buffer
  *    maps nothing but its frame and its own pages, so a reader never sees
  *    a frame change under it.
  *  - The mappings are VM_MIXEDMAP with ordinary pages: every PTE holds a
@@ -71,9 +79,10 @@
  * reader writes beyond the budget is a SIGBUS, private memory beyond it
  * ENOMEM (EXPBUF). The writer's frames are charged as frames. Pages that
  * a queued buffer keeps mapping after their frame was freed (Reuse) are
- * not charged: at most one frame per queued buffer, until the next frame
- * reaches the buffer; a stream that stops (lb_fmap_forget()) and a device
- * short of memory (lb_fmap_clear()) zap them.
+ * not charged: at most one frame per buffer the application does not own,
+ * until it dequeues the buffer or the next frame reaches it; a stream that
+ * stops (lb_fmap_forget()) and a device short of memory (lb_fmap_clear(),
+ * lb_fmap_show()) zap them.
  *
  * Lifetime: @users counts vb2's reference (dropped by .put when vb2 frees
  * the buffer) and one per VMA (vm_ops open/close). The last drop releases
@@ -120,6 +129,8 @@
  * @mapped: PTEs may exist since the last zap of the whole buffer [@lock]
  * @filled: VMAs whose whole window was mapped since then [@lock]
  * @mapped_id: the id of the frame whose pages the mappings show [@lock]
+ * @stale: they show other memory than @frame's: to be zapped before the
+ *         application gets the buffer or anything is mapped [@lock]
  * @vpriv: private memory (vb2_vmalloc), once exported [@lock to set; then
  *         fixed]
  * @kvaddr: its kernel address
@@ -139,6 +150,7 @@ struct lb_fmap {
 	bool mapped;
 	struct vm_area_struct *filled[LB_FMAP_FILLED];
 	u64 mapped_id;
+	bool stale;
 	void *vpriv;
 	void *kvaddr;
 	bool out;
@@ -233,7 +245,16 @@ static void lb_fmap_zap_all(struct lb_fmap *m)
 	if (m->mapped)
 		lb_fmap_zap(m, 0, m->npages);
 	m->mapped = false;
+	m->stale = false;
 	memset(m->filled, 0, sizeof(m->filled));
+}
+
+/* Zap the mappings if they show what the buffer does not. Called with @lock. */
+static void lb_fmap_settle_locked(struct lb_fmap *m)
+{
+	lockdep_assert_held(&m->lock);
+	if (m->stale)
+		lb_fmap_zap_all(m);
 }
 
 /*
@@ -447,6 +468,7 @@ static vm_fault_t lb_fmap_fault(struct vm_fault *vmf)
 	if (k >= m->npages || first + vma_pages(vma) > m->npages)
 		return VM_FAULT_SIGBUS;
 	mutex_lock(&m->lock);
+	lb_fmap_settle_locked(m);
 	ret = lb_fmap_insert_one(m, vma, vmf->address, k,
 				 vmf->flags & FAULT_FLAG_WRITE);
 	if (ret == VM_FAULT_NOPAGE && !lb_fmap_filled(m, vma, true))
@@ -474,6 +496,7 @@ static vm_fault_t lb_fmap_page_mkwrite(struct vm_fault *vmf)
 	if (k >= m->npages)
 		return VM_FAULT_SIGBUS;
 	mutex_lock(&m->lock);
+	lb_fmap_settle_locked(m);
 	if (lb_fmap_page(m, k) == vmf->page && lb_fmap_writable(m, k)) {
 		mutex_unlock(&m->lock);
 		lock_page(vmf->page);
@@ -747,7 +770,12 @@ bool lb_fmap_maps(struct vb2_buffer *vb, struct lb_frame *f, bool *any)
 	return ret;
 }
 
-/* @vb shows @f from now on. Called with the device lock. */
+/*
+ * @vb, which the application does not own (queued, or done and waiting for
+ * DQBUF), shows @f from now on. Mappings of other memory are zapped when
+ * the reader dequeues it (@stale), or now if the device is short of
+ * memory. Called with the device lock.
+ */
 void lb_fmap_show(struct vb2_buffer *vb, struct lb_frame *f)
 {
 	struct lb_fmap *m = lb_fmap_of(vb);
@@ -755,16 +783,54 @@ void lb_fmap_show(struct vb2_buffer *vb, struct lb_frame *f)
 	lockdep_assert_held(vb->vb2_queue->lock);
 	mutex_lock(&m->lock);
 	if (lb_fmap_maps_locked(m, f)) {
-		lb_frame_put(m->frame);
-		m->frame = NULL;
+		m->stale = false;
 		atomic_long_inc(&lb_shows_kept);
 	} else {
 		if (m->mapped)
 			atomic_long_inc(&lb_shows_zapped);
-		lb_fmap_reset(m);
+		if (m->own || lb_mem_tight(m->pool))
+			lb_fmap_reset(m);
+		else if (m->mapped)
+			m->stale = true;
 	}
+	lb_frame_put(m->frame);
 	m->frame = lb_frame_get(f);
 	mutex_unlock(&m->lock);
+}
+
+/*
+ * The application gets @vb (DQBUF, or the stream stopped): from now on its
+ * mappings show its frame and nothing else. Mappings of other memory that
+ * delivery left to it (@stale) are zapped here; with @unlock (the device
+ * lock), without holding it, so that the writer and the other readers do
+ * not wait for this reader's page tables. Called with the device lock,
+ * which it holds again when it returns.
+ */
+void lb_fmap_settle(struct vb2_buffer *vb, struct mutex *unlock)
+{
+	struct lb_fmap *m;
+	bool later;
+
+	if (!vb || vb->memory != VB2_MEMORY_MMAP ||
+	    vb->vb2_queue->mem_ops != &lb_fmap_memops)
+		return;
+	lockdep_assert_held(vb->vb2_queue->lock);
+	m = lb_fmap_of(vb);
+	mutex_lock(&m->lock);
+	later = m->stale && unlock;
+	if (later)
+		refcount_inc(&m->users);	/* the buffer may go meanwhile */
+	else
+		lb_fmap_settle_locked(m);
+	mutex_unlock(&m->lock);
+	if (!later)
+		return;
+	mutex_unlock(unlock);
+	mutex_lock(&m->lock);
+	lb_fmap_settle_locked(m);
+	mutex_unlock(&m->lock);
+	lb_fmap_drop(m);
+	mutex_lock(unlock);
 }
 
 /*

@@ -62,6 +62,17 @@ static void lb_cap_buf_queue(struct vb2_buffer *vb)
 		lb_reader_deliver(fh->dev, fh);
 }
 
+/*
+ * A buffer goes back to the application: mappings of older memory that
+ * delivery left to it are zapped (fmap.c "Reuse"), here if the stream
+ * stopped, else at the end of DQBUF, without the lock (ioctl.c).
+ */
+static void lb_cap_buf_finish(struct vb2_buffer *vb)
+{
+	if (!vb2_is_streaming(vb->vb2_queue))
+		lb_fmap_settle(vb, NULL);
+}
+
 static void lb_cap_return_all(struct lb_fh *fh, enum vb2_buffer_state state)
 {
 	struct lb_buffer *buf, *tmp;
@@ -152,6 +163,7 @@ static const struct vb2_ops lb_cap_qops = {
 	.queue_setup = lb_cap_queue_setup,
 	.buf_prepare = lb_cap_buf_prepare,
 	.buf_queue = lb_cap_buf_queue,
+	.buf_finish = lb_cap_buf_finish,
 	.start_streaming = lb_cap_start_streaming,
 	.stop_streaming = lb_cap_stop_streaming,
 	LB_VB2_WAIT_OPS

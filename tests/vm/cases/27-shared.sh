@@ -12,6 +12,8 @@
 #    scribbles, the scribbler's next frames are clean;
 #  - an MMAP writer that writes over each buffer right after QBUF: no reader
 #    sees it;
+#  - readers whose buffers must map other memory for most frames (an MMAP
+#    writer at full speed, two buffers each): every frame intact;
 #  - a reader holds one buffer for 10 s: the frame in it stays intact, the
 #    other readers miss nothing;
 #  - madvise(MADV_DONTNEED), mlock, fork, a buffer mapped twice and its pages
@@ -107,6 +109,28 @@ check wscribble-writer "$T/lb-writer" -d /dev/video30 --size 640x480 --count 64 
 	--fps 30 --io mmap --scribble-queued --quiet
 lb_collect wscribble
 memory wscribble-memory 1
+
+# --- mappings that must change memory ------------------------------------
+# An MMAP writer at full speed: its buffers, the store and the pool take
+# turns, more memories than a reader's two buffers can keep mapped, so a
+# delivery often leaves a buffer mapping other memory, zapped only when its
+# reader dequeues it (fmap.c "Reuse"). Every frame is content-checked, also
+# through a second mapping of each buffer.
+zapped() { awk '$1 == "shows_zapped" { print $2 }' "$MEM"; }
+z0=$(zapped)
+for n in 1 2 3; do
+	reader "remap$n" --io mmap --buffers 2 --count 0 --min-frames 20 --allow-gaps \
+		--map-twice --timeout-ms "$(lb_scaled 3000)"
+done
+lb_wait_readers 3
+check remap-writer "$T/lb-writer" -d /dev/video30 --size 640x480 --count 300 \
+	--fps 0 --io mmap --quiet
+lb_collect remap
+z1=$(zapped)
+log "deliveries that left a buffer mapping other memory: $((z1 - z0))"
+[ "$((z1 - z0))" -gt 0 ]
+ok remap-zapped $? "deliveries that left a buffer mapping other memory: $((z1 - z0)) (expected some)"
+memory remap-memory 1
 
 # --- one buffer held for 10 s --------------------------------------------
 HOLD=$(lb_scaled 10000)
