@@ -29,13 +29,14 @@
  * makes them @stale: they are zapped when the reader dequeues the buffer
  * (lb_fmap_settle(), at the end of its DQBUF, without the device lock: the
  * reader's own time, not the writer's, which would keep every other reader
- * waiting), or at the next fault on them, whichever comes first. Meanwhile a queued buffer, or a
- * done one that waits for DQBUF, shows whatever that memory holds, which
- * V4L2 applications do not look at (and which is this device's frames,
- * that any reader may see). Such pages stay allocated while mapped, by the
- * PTEs' references, even after their frame is freed: at most the reader's
- * MMAP buffers' worth, until the buffer is dequeued, gets another frame or
- * is freed (REQBUFS(0), close) or unmapped.
+ * waiting), or at the next fault on them, whichever comes first.
+ * Meanwhile a queued buffer, or a done one that waits for DQBUF, shows
+ * whatever that memory holds, which V4L2 applications do not look at (and
+ * which is this device's frames, that any reader may see). Such pages stay
+ * allocated while mapped, by the PTEs' references, even after their frame
+ * is freed: at most the reader's MMAP buffers' worth, until the buffer is
+ * dequeued, gets another frame or is freed (REQBUFS(0), close) or
+ * unmapped.
  *
  * A buffer that is exported (EXPBUF) needs one kernel address for its whole
  * life: it falls back to private memory, a vb2_vmalloc buffer (@vpriv)

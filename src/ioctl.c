@@ -460,7 +460,7 @@ static int lb_dqbuf(struct file *file, void *priv, struct v4l2_buffer *b)
 	if (!ret && q->type == V4L2_BUF_TYPE_VIDEO_CAPTURE) {
 		lb_reader_dequeued(file_lb_fh(file), b->index);
 		lb_fix_cap_offset(b);
-		/* last: it may drop the lock (lb_cap_buf_finish()) */
+		/* last: it may drop the lock for a while (fmap.c "Reuse") */
 		lb_fmap_settle(vb2_get_buffer(q, b->index), q->lock);
 	}
 	return ret;
