@@ -40,9 +40,9 @@
 #    needed the valve fails valve-PHASE: the budget must stop it first), and
 #    after 2 x PHASE_S seconds of allocating (the run's length);
 #  - after the adversaries exit: the driver's frames, MMAP buffers and own
-#    pages (debugfs) back to the baseline, slab within 1 MiB and vmalloc
-#    within 1 MiB of it (less what the frame pools keep: up to 4 frames per
-#    device, by design); slab and vmalloc back after unload.
+#    pages (debugfs) back to the baseline, live slab objects within 1 MiB
+#    and vmalloc within 1 MiB of it (less what the frame pools keep: up to 4
+#    frames per device, by design); both back after unload.
 # The default budget (min(1024 MiB, RAM/4) per device, readers 3/4 of it,
 # at most half of RAM for all devices) keeps the floor with 3 devices in the
 # lane's 2 GiB VM. This case is the check-hostile lane, not make check.
@@ -145,7 +145,12 @@ w=$!
 # devices' budgets together, debugfs); per device "PHASE USED BUDGET"
 # (memory_used_kb, max_memory_mb), every 0.2 s too ----------------------------
 log "budgets: $(for n in "${DEVS[@]}"; do printf 'video%s %s MiB ' "$n" "$(cat "/sys/class/video4linux/video$n/max_memory_mb")"; done)"
-echo start >"$O/phase"
+# set_phase NAME: the samplers' label from now on, replaced whole (a sampler
+# reading the file while it is rewritten in place could read it empty)
+set_phase() {
+	echo "$1" >"$O/phase.new" && mv "$O/phase.new" "$O/phase"
+}
+set_phase start
 (
 	while :; do
 		echo "$(cat "$O/phase") $(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)" \
@@ -216,7 +221,7 @@ phase() {
 	local n=$1 k=0 low sum
 	local -a pids=() logs=() args
 	shift
-	echo "$n" >"$O/phase"
+	set_phase "$n"
 	while [ $# -gt 0 ]; do
 		args=()
 		while [ $# -gt 0 ] && [ "$1" != + ]; do
@@ -229,7 +234,7 @@ phase() {
 		pids+=($!) logs+=("$O/$n-$k.log")
 	done
 	for p in "${pids[@]}"; do wait "$p"; done
-	echo "between" >"$O/phase"
+	set_phase between
 	lb_sleep 1
 	sum=$(tail -qn 1 "${logs[@]}" | tr '\n' ' ')
 	low=$(awk -v n="$n" '$1 == n { if (min == "" || $2 < min) min = $2 } END { print min }' "$O/samples")
@@ -260,7 +265,7 @@ echo "$b31" >/sys/class/video4linux/video31/max_memory_mb
 echo "$b32" >/sys/class/video4linux/video32/max_memory_mb
 
 # --- every opener slot --------------------------------------------------------
-echo openers >"$O/phase"
+set_phase openers
 "${AS_ADV[@]}" "$ADV" openers -d /dev/video30 >"$O/openers.log" 2>&1 &
 op=$!
 wait_for "grep -q opened= $O/openers.log" 30
@@ -312,8 +317,9 @@ pool_kb=$((($(frame_pages) - base_fp) * 4))
 log "slab ${s0} -> ${s1} kB, vmalloc ${v0} -> ${v1} kB (of which ${pool_kb} kB more frames pooled)"
 slab_caches | awk 'NR == FNR { b[$1] = $2; next } $2 - b[$1] >= 64 { print "#   slab " $1 ": " b[$1] " -> " $2 " kB" }' \
 	"$O/slab-before" -
-[ $((s1 - s0)) -le 1024 ] && [ $((v1 - v0 - pool_kb)) -le 1024 ]
-ok memory-baseline $? "slab ${s0}->${s1} kB, vmalloc ${v0}->${v1} kB (${pool_kb} kB of it pooled frames) after the adversaries"
+# slab: live objects below (see memory-after-unload)
+[ $((v1 - v0 - pool_kb)) -le 1024 ]
+ok memory-baseline $? "vmalloc ${v0}->${v1} kB (${pool_kb} kB of it pooled frames) after the adversaries"
 obj=$(slab_objects)
 log "live slab objects ${base_obj} -> ${obj} kB"
 [ $((obj - base_obj)) -le 1024 ]
@@ -323,8 +329,11 @@ lb_unload
 read -r sa va <<<"$vm0"
 read -r sb vb <<<"$(lb_slab_vmalloc_kb)"
 log "before load / after unload: slab ${sa} -> ${sb} kB, vmalloc ${va} -> ${vb} kB"
-[ $((vb - va)) -le 1024 ] && [ $((sb - sa)) -le 1024 ]
-ok memory-after-unload $? "slab ${sa} -> ${sb} kB, VmallocUsed ${va} -> ${vb} kB over the case"
+[ $((vb - va)) -le 1024 ]
+ok memory-after-unload $? "VmallocUsed ${va} -> ${vb} kB over the case"
+# slab: live objects, not Slab of /proc/meminfo, which also counts the slab
+# pages SLUB keeps partly empty after the case's thousands of processes and
+# files (up to 1.5 MB more than live objects grew, some runs)
 obj=$(slab_objects)
 log "live slab objects before load / after unload: ${obj0} -> ${obj} kB"
 [ $((obj - obj0)) -le 1024 ]
