@@ -772,6 +772,17 @@ bool lb_fmap_maps(struct vb2_buffer *vb, struct lb_frame *f, bool *any)
 }
 
 /*
+ * May @m's mappings outlive what it shows (Reuse)? Not with pages of the
+ * reader's own (they go with the frame), nor while the device is short of
+ * memory ("Memory budget"). Called with @lock.
+ */
+static bool lb_fmap_may_keep(struct lb_fmap *m)
+{
+	lockdep_assert_held(&m->lock);
+	return !m->own && !lb_mem_tight(m->pool);
+}
+
+/*
  * @vb, which the application does not own (queued, or done and waiting for
  * DQBUF), shows @f from now on. Mappings of other memory are zapped when
  * the reader dequeues it (@stale), or now if the device is short of
@@ -789,7 +800,7 @@ void lb_fmap_show(struct vb2_buffer *vb, struct lb_frame *f)
 	} else {
 		if (m->mapped)
 			atomic_long_inc(&lb_shows_zapped);
-		if (m->own || lb_mem_tight(m->pool))
+		if (!lb_fmap_may_keep(m))
 			lb_fmap_reset(m);
 		else if (m->mapped)
 			m->stale = true;
@@ -845,7 +856,7 @@ void lb_fmap_clear(struct vb2_buffer *vb)
 
 	lockdep_assert_held(vb->vb2_queue->lock);
 	mutex_lock(&m->lock);
-	if (m->own || lb_mem_tight(m->pool)) {
+	if (!lb_fmap_may_keep(m)) {
 		lb_fmap_reset(m);
 	} else {
 		lb_frame_put(m->frame);
