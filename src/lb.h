@@ -31,8 +31,6 @@
 #define LB_MIN_HEIGHT 1
 #define LB_MAX_BUFFERS VB2_MAX_FRAME
 #define LB_LABEL_LEN 32
-/* frames a read() reader may have waiting; a newer one replaces the newest */
-#define LB_READ_WAITING 4
 /* frames a reader may hold when the device is short of memory (reader.c) */
 #define LB_HOG_FRAMES 2
 /* the default memory budget of a device: RAM / 4, at most this (MiB) */
@@ -208,8 +206,7 @@ struct lb_partial {
  *          is still in vb2's done list (lb_reader_deliver()) [L]
  * @rd_mode: a read() reader (reader.c "read()") [L]
  * @rd_error: the device is gone: read() fails with EIO [L]
- * @rd_wait: frames delivered and not read yet, oldest first [L]
- * @rd_nwait: how many [L]
+ * @rd_next: the newest frame delivered and not read yet [L]
  * @rd_cur: the frame read() is reading [@rd_lock and L to change]
  * @rd_pos: bytes of it read so far [@rd_lock and L]
  * @rd_lock: one read() or write() at a time on this handle
@@ -236,8 +233,7 @@ struct lb_fh {
 	struct lb_buffer *newest;
 	bool rd_mode;
 	bool rd_error;
-	struct lb_frame *rd_wait[LB_READ_WAITING];
-	unsigned int rd_nwait;
+	struct lb_frame *rd_next;
 	struct lb_frame *rd_cur;
 	u32 rd_pos;
 	struct mutex rd_lock;	/* see above */

@@ -306,13 +306,13 @@ static void lb_reader_fill(struct lb_dev *dev, struct lb_fh *fh,
  * streaming API becomes a read() reader (@rd_mode) until it closes; the
  * streaming ioctls then fail with EBUSY, as with vb2's read emulation. It
  * has no buffers: it holds a reference to the frame it reads (@rd_cur) and
- * to the frames delivered since (@rd_wait), and read() copies from
+ * to the newest frame delivered since (@rd_next), and read() copies from
  * the frame straight into the caller's memory, without the device lock:
  * one copy per reader, and a reader whose memory is slow to fault holds up
  * nobody else. A frame is read whole before the next one; a short read()
- * goes on where the last one stopped. At most LB_READ_WAITING frames wait
- * for it, as buffers would for a streaming reader; when a newer one comes,
- * it replaces the newest of them (which counts as dropped).
+ * goes on where the last one stopped. A reader that falls behind reads the
+ * newest frame next, as a streaming reader does: a frame it has not started
+ * to read is replaced by a newer one (and counted dropped).
  */
 
 /*
@@ -331,16 +331,16 @@ static bool lb_reader_hog(struct lb_dev *dev, unsigned int held)
 static void lb_reader_read_flush(struct lb_fh *fh)
 {
 	lockdep_assert_held(&fh->dev->lock);
-	while (fh->rd_nwait)
-		lb_frame_put(fh->rd_wait[--fh->rd_nwait]);
+	lb_frame_put(fh->rd_next);
+	fh->rd_next = NULL;
 	lb_frame_put(fh->rd_cur);
 	fh->rd_cur = NULL;
 	fh->rd_pos = 0;
 }
 
 /*
- * The store's frame to a read() reader, if new to it: after the frames
- * waiting for it, or instead of the newest of them. Called with the lock.
+ * The store's frame to a read() reader, if new to it: the next frame it
+ * reads, replacing one it has not started to read. Called with the lock.
  */
 static void lb_reader_read_push(struct lb_dev *dev, struct lb_fh *fh)
 {
@@ -350,16 +350,17 @@ static void lb_reader_read_push(struct lb_dev *dev, struct lb_fh *fh)
 	if (dev->store_seq > fh->last_seq + 1)
 		dev->frames_dropped += dev->store_seq - fh->last_seq - 1;
 	fh->last_seq = dev->store_seq;
-	if (fh->rd_nwait == LB_READ_WAITING) {
-		lb_frame_put(fh->rd_wait[--fh->rd_nwait]);
+	if (fh->rd_next) {
+		lb_frame_put(fh->rd_next);
+		fh->rd_next = NULL;
 		dev->frames_dropped++;
 		dev->frames_delivered--;
 	}
-	if (lb_reader_hog(dev, !!fh->rd_cur + fh->rd_nwait + 1)) {
+	if (lb_reader_hog(dev, !!fh->rd_cur + 1)) {
 		dev->frames_dropped++;
 		return;
 	}
-	fh->rd_wait[fh->rd_nwait++] = lb_frame_get(dev->store);
+	fh->rd_next = lb_frame_get(dev->store);
 	dev->frames_delivered++;
 	wake_up_interruptible(&fh->rd_wq);
 }
@@ -411,7 +412,7 @@ void lb_readers_gone(struct lb_dev *dev)
 /* Is there something for read() to return? */
 static bool lb_reader_readable(struct lb_fh *fh)
 {
-	return READ_ONCE(fh->rd_nwait) || READ_ONCE(fh->rd_cur) ||
+	return READ_ONCE(fh->rd_next) || READ_ONCE(fh->rd_cur) ||
 	       READ_ONCE(fh->source_changed) || READ_ONCE(fh->rd_error);
 }
 
@@ -437,10 +438,9 @@ static int lb_reader_read_wait(struct lb_dev *dev, struct lb_fh *fh,
 			fh->pix = dev->pix;
 			return -EPIPE;
 		}
-		if (fh->rd_nwait) {
-			fh->rd_cur = fh->rd_wait[0];
-			memmove(fh->rd_wait, fh->rd_wait + 1,
-				--fh->rd_nwait * sizeof(fh->rd_wait[0]));
+		if (fh->rd_next) {
+			fh->rd_cur = fh->rd_next;
+			fh->rd_next = NULL;
 			fh->rd_pos = 0;
 			return 0;
 		}
@@ -603,14 +603,14 @@ void lb_reader_dequeued(struct lb_fh *fh, u32 index)
 }
 
 /*
- * Give @fh the store's frame if it has not had it yet: in a queued buffer,
- * as vb2 readers expect (the frames in its buffers are the reader's
- * backlog, as deep as it chose), or, when it has none queued, in the buffer
- * that waits in the done list with the newest frame it had, if that one
- * shares frames (lb_reader_refresh()). So a reader that falls behind never
- * dequeues a frame older than its backlog: at most R - 1 older frames (R
- * its buffers) before the newest, the last one published before it
- * dequeues it. Called with the lock.
+ * Give @fh the store's frame if it has not had it yet. A reader that falls
+ * behind gets the newest frame next, not a backlog of old ones: while the
+ * buffer last delivered to it still waits in vb2's done list and shows a
+ * frame by reference, that buffer shows the new frame instead
+ * (lb_reader_refresh()), so at most one frame waits for it. Otherwise the
+ * frame goes to a queued buffer. Buffers that take copies cannot be
+ * refreshed: they fill in the order queued, as with any vb2 driver. Called
+ * with the lock.
  */
 void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh)
 {
@@ -627,13 +627,15 @@ void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh)
 	}
 	if (!dev->store || dev->store_seq <= fh->last_seq)
 		return;
-	buf = NULL;
-	if (!lb_reader_hog(dev, fh->held))
-		buf = lb_reader_buf_for(fh, dev->store);
+	if (fh->newest) {
+		lb_reader_refresh(dev, fh, fh->newest);
+		return;
+	}
+	if (lb_reader_hog(dev, fh->held))
+		return;
+	buf = lb_reader_buf_for(fh, dev->store);
 	if (buf)
 		lb_reader_fill(dev, fh, buf, false);
-	else if (fh->newest)
-		lb_reader_refresh(dev, fh, fh->newest);
 }
 
 /* The store's frame to every streaming reader with a buffer queued. */
@@ -675,8 +677,8 @@ int lb_readers_copy_begin(struct lb_dev *dev, u32 bytes, struct lb_copy **out)
 		return -ENOMEM;
 	list_for_each_entry(fh, &dev->readers, reader_entry) {
 		if (!vb2_start_streaming_called(&fh->cap_q) ||
-		    fh->source_changed || n == dev->nr_streaming)
-			continue;
+		    fh->source_changed || fh->newest || n == dev->nr_streaming)
+			continue;	/* fh->newest: refreshed instead */
 		buf = lb_reader_free_buf(fh, bytes);
 		if (!buf || lb_fmap_shares(&buf->vb.vb2_buf))
 			continue;

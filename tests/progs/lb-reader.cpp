@@ -9,7 +9,7 @@
 //             [--no-verify] [--restream N] [--allow-repeats] [--strict-ts]
 //             [--dump FILE] [--json]
 //             [--scribble] [--hold-ms H] [--map-twice] [--madvise] [--mlock]
-//             [--fork-check]
+//             [--fork-check] [--pin-check] [--max-age-ms A]
 //
 // Per frame: checksum and pattern (torn/corrupt), bytesused == sizeimage for
 // raw formats (<= sizeimage for compressed), the header's length == bytesused
@@ -17,6 +17,9 @@
 // V4L2_BUF_FLAG_ERROR; over all frames: embedded seq without duplicates or
 // out-of-order, gaps <= --max-gaps (any with --allow-gaps), first seq ==
 // --expect-first-seq. Latency = CLOCK_MONOTONIC at dequeue - writer's stamp.
+// --max-age-ms A: every frame's latency must be <= A ms (a reader that falls
+// behind gets the newest frame next, not a backlog); the summary then adds
+// max_age_ms=M and the failure names the oldest frame.
 // --no-verify: for frames that carry no stamp (another program wrote them):
 // no content checks; seq/gaps/dups/first/last are V4L2 buf.sequence numbers
 // (nothing with read() I/O), bytesused is still checked against sizeimage.
@@ -107,6 +110,7 @@ struct Options {
 	bool mlock = false;
 	bool fork_check = false;
 	bool pin_check = false;
+	std::optional<uint32_t> max_age_ms;
 };
 
 constexpr const char *kUsage =
@@ -123,6 +127,7 @@ constexpr const char *kUsage =
 	"  --restream N: set up again after a source change, up to N times\n"
 	"  --allow-repeats: accept a frame identical to the one before (repeats=N)\n"
 	"  --strict-ts: buf.timestamp must increase strictly (tserr=N)\n"
+	"  --max-age-ms A: no frame older than A ms when dequeued (max_age_ms=M)\n"
 	"  --count 0 (default): until --timeout-ms (default 5000) passes without a frame\n"
 	"  exit: 0 pass, 1 fail/error, 2 usage, 3 source changed\n";
 
@@ -148,6 +153,8 @@ Options parse(int argc, char **argv)
 			o.timeout_ms = a.num<uint32_t>();
 		} else if (a.is("--buffers")) {
 			o.buffers = a.num<uint32_t>();
+		} else if (a.is("--max-age-ms")) {
+			o.max_age_ms = a.num<uint32_t>();
 		} else if (a.is("--sleep-ms")) {
 			o.sleep_ms = a.num<uint32_t>();
 		} else if (a.is("--min-frames")) {
@@ -372,8 +379,14 @@ private:
 			repeats_++; // the previous frame again, bit for bit
 		else if (has_header)
 			track_seq(tag, c.seq);
-		if (c.ok)
-			latencies_ns_.push_back(now >= c.ts ? static_cast<int64_t>(now - c.ts) : 0);
+		if (c.ok) {
+			const int64_t age = now >= c.ts ? static_cast<int64_t>(now - c.ts) : 0;
+			latencies_ns_.push_back(age);
+			if (age > max_age_ns_) {
+				max_age_ns_ = age;
+				max_age_seq_ = c.seq;
+			}
+		}
 		if (!o_.dump.empty() || o_.allow_repeats)
 			last_frame_.assign(data, data + bytesused);
 	}
@@ -775,6 +788,11 @@ private:
 			fails.push_back("the held buffer was never checked after " +
 					std::to_string(o_.hold_ms) + " ms" +
 					(held_ ? " (still held at the end)" : ""));
+		if (o_.max_age_ms && max_age_ns_ > int64_t{*o_.max_age_ms} * 1000000)
+			fails.push_back("frame " + std::to_string(max_age_seq_) + " was " +
+					std::to_string(max_age_ns_ / 1000000) +
+					" ms old when dequeued (--max-age-ms " +
+					std::to_string(*o_.max_age_ms) + ")");
 		if (o_.fork_check && forked_ != 1)
 			fails.push_back("no fork check ran (fewer than 3 frames?)");
 		for (const auto &f : fails)
@@ -815,7 +833,7 @@ private:
 				" badsize=%" PRIu64 " lat_p50_us=%" PRId64 " lat_p99_us=%" PRId64
 				" seqerr=%" PRIu64 " errflag=%" PRIu64
 				" fmt=%s size=%ux%u sizeimage=%zu elapsed_ms=%" PRIu64
-				"%s%s%s%s result=%s\n",
+				"%s%s%s%s%s result=%s\n",
 				io_name(o_.io), frames_, first.c_str(), last.c_str(), seqs_.gaps(),
 				seqs_.duplicates(), seqs_.out_of_order(), torn_, badsize_, p50, p99,
 				seqerr_, errflag_, fmt.c_str(), pix.width, pix.height, sizeimage_,
@@ -825,6 +843,10 @@ private:
 				o_.allow_repeats ? (" repeats=" + std::to_string(repeats_)).c_str()
 						 : "",
 				o_.strict_ts ? (" tserr=" + std::to_string(tserr_)).c_str() : "",
+				o_.max_age_ms
+					? (" max_age_ms=" + std::to_string(max_age_ns_ / 1000000))
+						  .c_str()
+					: "",
 				mapping_summary().c_str(), ok ? "ok" : "fail");
 		}
 		std::fflush(stdout);
@@ -872,6 +894,8 @@ private:
 	std::optional<uint64_t> vts_; // previous buf.timestamp, us
 	SeqTracker seqs_;
 	std::vector<int64_t> latencies_ns_;
+	int64_t max_age_ns_ = 0;
+	uint64_t max_age_seq_ = 0;
 	std::vector<uint8_t> last_frame_;
 	int reports_ = 0;
 	// mapping checks

@@ -3,6 +3,8 @@
 # Reader independence: readers A, B, C (content-checked, no gap allowed) keep
 # every frame while other handles REQBUFS(0), STREAMOFF, close, get killed
 # with SIGKILL mid-stream, sleep between frames or stop (SIGSTOP) entirely.
+# Those that fall behind (sleep, stop) get the newest frame next, not the
+# frames that waited for them: --max-age-ms bounds how old a frame may be.
 # timeout: 300
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -57,11 +59,25 @@ k2=$!
 "$T/lb-reader" -d /dev/video30 --io mmap --buffers 2 --sleep-ms 500 --count 0 \
 	--min-frames 3 --allow-gaps --timeout-ms $((8000 * ${LB_TEST_TIMEOUT_SCALE:-1})) >"$O/sleeper.log" 2>&1 &
 s1=$!
-# gets SIGSTOP for most of the stream, then goes on
+# gets SIGSTOP for most of the stream, then goes on: with the newest frame,
+# not the frames that waited in its buffers while it was stopped
 "$T/lb-reader" -d /dev/video30 --io mmap --count 0 --min-frames 5 --allow-gaps \
+	--max-age-ms 500 \
 	--timeout-ms $((8000 * ${LB_TEST_TIMEOUT_SCALE:-1})) >"$O/stopped.log" 2>&1 &
 s2=$!
-wait_readers 7
+# fall behind with 4 buffers: sleep 400 ms after every frame (6 frames of
+# the writer's); each frame they get must be the newest, at most one period
+# old plus scheduling (a backlog of 3 buffers would be 800-1200 ms old).
+# 15 frames take them about 6 s: they end while the writer still writes.
+behind=()
+for io in mmap read; do
+	"$T/lb-reader" -d /dev/video30 --io $io --buffers 4 --sleep-ms 400 \
+		--count 15 --allow-gaps --max-age-ms 250 \
+		--timeout-ms $((8000 * ${LB_TEST_TIMEOUT_SCALE:-1})) \
+		>"$O/behind-$io.log" 2>&1 &
+	behind+=($!)
+done
+wait_readers 9
 ok readers-ready $? "readers did not all start"
 
 base=$(cat $SYS/frames_written)
@@ -121,6 +137,13 @@ sed 's/^/  /' "$O/sleeper.log"
 wait $s2
 ok stopped-resumes $? "$(tail -n 1 "$O/stopped.log")"
 sed 's/^/  /' "$O/stopped.log"
+ios=(mmap read)
+for i in 0 1; do
+	io=${ios[$i]}
+	wait "${behind[$i]}"
+	ok "behind-newest-$io" $? "$(grep -m1 FAIL "$O/behind-$io.log" || tail -n 1 "$O/behind-$io.log")"
+	sed 's/^/  /' "$O/behind-$io.log"
+done
 
 # the writer never waits for readers: FRAMES at FPS, plus generous slack
 el=$(sed -n 's/.*elapsed_ms=\([0-9]*\).*/\1/p' "$O/writer.log")
