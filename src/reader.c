@@ -65,7 +65,9 @@ static void lb_cap_buf_queue(struct vb2_buffer *vb)
 /*
  * A buffer goes back to the application: mappings of older memory that
  * delivery left to it are zapped (fmap.c "Reuse"), here if the stream
- * stopped, else at the end of DQBUF, without the lock (ioctl.c).
+ * stopped, else at the end of DQBUF, without the lock (ioctl.c). On
+ * STREAMOFF and close, vb2 clears q->streaming before it calls buf_finish
+ * (__vb2_queue_cancel(); so in 6.1 and 7.2).
  */
 static void lb_cap_buf_finish(struct vb2_buffer *vb)
 {
