@@ -82,6 +82,7 @@ obj0=$(awk 'NR > 2 { s += $2 * $4 } END { print int(s / 1024) }' /proc/slabinfo)
 
 # slab_caches: "NAME KB" per slab cache (active objects x object size)
 slab_caches() { awk 'NR > 2 { print $1, int($2 * $4 / 1024) }' /proc/slabinfo 2>/dev/null; }
+slab_caches >"$O/slab-load"
 
 # slab_objects: kB of live slab objects (active objects x size, all caches):
 # unlike Slab in /proc/meminfo, not the slab pages that SLUB keeps partly empty
@@ -336,5 +337,7 @@ ok memory-after-unload $? "VmallocUsed ${va} -> ${vb} kB over the case"
 # files (up to 1.5 MB more than live objects grew, some runs)
 obj=$(slab_objects)
 log "live slab objects before load / after unload: ${obj0} -> ${obj} kB"
+slab_caches | awk 'NR == FNR { b[$1] = $2; next } $2 - b[$1] >= 64 { print "#   slab " $1 ": " b[$1] " -> " $2 " kB" }' \
+	"$O/slab-load" -
 [ $((obj - obj0)) -le 1024 ]
 ok slab-objects-after-unload $? "live slab objects ${obj0} -> ${obj} kB over the case"
