@@ -81,6 +81,11 @@ vm0=$(lb_slab_vmalloc_kb)
 
 # slab_caches: "NAME KB" per slab cache (active objects x object size)
 slab_caches() { awk 'NR > 2 { print $1, int($2 * $4 / 1024) }' /proc/slabinfo 2>/dev/null; }
+# slab_grown FILE: the caches that grew by 64 kB or more since FILE (slab_caches)
+slab_grown() {
+	slab_caches | awk 'NR == FNR { b[$1] = $2; next } $2 - b[$1] >= 64 { print "#   slab " $1 ": " b[$1] " -> " $2 " kB" }' \
+		"$1" -
+}
 
 # slab_objects: kB of live slab objects (active objects x size, all caches):
 # unlike Slab in /proc/meminfo, not the slab pages that SLUB keeps partly empty.
@@ -331,8 +336,7 @@ log "slab ${s0} -> ${s1} kB, vmalloc ${v0} -> ${v1} kB (of which ${pool_kb} kB m
 ok memory-baseline $? "vmalloc ${v0}->${v1} kB (${pool_kb} kB of it pooled frames) after the adversaries"
 obj=$(slab_objects)
 log "live slab objects ${base_obj} -> ${obj} kB"
-slab_caches | awk 'NR == FNR { b[$1] = $2; next } $2 - b[$1] >= 64 { print "#   slab " $1 ": " b[$1] " -> " $2 " kB" }' \
-	"$O/slab-before" -
+slab_grown "$O/slab-before"
 [ $((obj - base_obj)) -le 1024 ]
 ok slab-objects-baseline $? "live slab objects ${base_obj} -> ${obj} kB after the adversaries"
 
@@ -347,7 +351,6 @@ ok memory-after-unload $? "VmallocUsed ${va} -> ${vb} kB over the case"
 # files (up to 1.5 MB more than live objects grew, some runs)
 obj=$(slab_objects)
 log "live slab objects before load / after unload: ${obj0} -> ${obj} kB"
-slab_caches | awk 'NR == FNR { b[$1] = $2; next } $2 - b[$1] >= 64 { print "#   slab " $1 ": " b[$1] " -> " $2 " kB" }' \
-	"$O/slab-load" -
+slab_grown "$O/slab-load"
 [ $((obj - obj0)) -le 1024 ]
 ok slab-objects-after-unload $? "live slab objects ${obj0} -> ${obj} kB over the case"
