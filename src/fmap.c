@@ -810,6 +810,19 @@ void lb_fmap_show(struct vb2_buffer *vb, struct lb_frame *f)
 	mutex_unlock(&m->lock);
 }
 
+/* A reference to the frame @vb shows, or NULL. Called with the device lock. */
+struct lb_frame *lb_fmap_shown(struct vb2_buffer *vb)
+{
+	struct lb_fmap *m = lb_fmap_of(vb);
+	struct lb_frame *f;
+
+	lockdep_assert_held(vb->vb2_queue->lock);
+	mutex_lock(&m->lock);
+	f = m->frame ? lb_frame_get(m->frame) : NULL;
+	mutex_unlock(&m->lock);
+	return f;
+}
+
 /*
  * The application gets @vb (DQBUF, or the stream stopped): from now on its
  * mappings show its frame and nothing else. Mappings of other memory that

@@ -84,6 +84,7 @@ int lb_fmap_open(struct file *file);
 void lb_fmap_release(struct file *file);
 bool lb_fmap_shares(struct vb2_buffer *vb);
 void lb_fmap_show(struct vb2_buffer *vb, struct lb_frame *f);
+struct lb_frame *lb_fmap_shown(struct vb2_buffer *vb);
 void lb_fmap_settle(struct vb2_buffer *vb, struct mutex *unlock);
 void lb_fmap_clear(struct vb2_buffer *vb);
 void lb_fmap_forget(struct vb2_buffer *vb);

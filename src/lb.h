@@ -33,6 +33,8 @@
 #define LB_LABEL_LEN 32
 /* frames a reader may hold when the device is short of memory (reader.c) */
 #define LB_HOG_FRAMES 2
+/* frames that may wait for a reader, newest last (reader.c "Newest frames") */
+#define LB_WAITING 2
 /* the default memory budget of a device: RAM / 4, at most this (MiB) */
 #define LB_DEFAULT_MAX_MEMORY_MB 1024
 
@@ -202,11 +204,13 @@ struct lb_partial {
  * @image: the timeout image being written, not published yet [@rd_lock]
  * @wr: a writer's raw frame that write() has not finished [@rd_lock]
  * @held: buffers that show a frame (delivered, not queued again) [L]
- * @newest: the buffer last delivered, if it shows a frame by reference and
- *          is still in vb2's done list (lb_reader_deliver()) [L]
+ * @waiting: the buffers last delivered, oldest first, that show a frame by
+ *           reference and wait in vb2's done list (lb_reader_deliver()) [L]
+ * @nwaiting: how many [L]
  * @rd_mode: a read() reader (reader.c "read()") [L]
  * @rd_error: the device is gone: read() fails with EIO [L]
- * @rd_next: the newest frame delivered and not read yet [L]
+ * @rd_wait: the frames delivered and not read yet, oldest first [L]
+ * @rd_nwait: how many [L]
  * @rd_cur: the frame read() is reading [@rd_lock and L to change]
  * @rd_pos: bytes of it read so far [@rd_lock and L]
  * @rd_lock: one read() or write() at a time on this handle
@@ -230,10 +234,12 @@ struct lb_fh {
 	struct lb_partial image;
 	struct lb_partial wr;
 	unsigned int held;
-	struct lb_buffer *newest;
+	struct lb_buffer *waiting[LB_WAITING];
+	unsigned int nwaiting;
 	bool rd_mode;
 	bool rd_error;
-	struct lb_frame *rd_next;
+	struct lb_frame *rd_wait[LB_WAITING];
+	unsigned int rd_nwait;
 	struct lb_frame *rd_cur;
 	u32 rd_pos;
 	struct mutex rd_lock;	/* see above */

@@ -155,7 +155,7 @@ static void lb_cap_stop_streaming(struct vb2_queue *q)
 	 * memcpy of one frame from kernel memory, which never needs the lock).
 	 */
 	fh->stream_id = 0;
-	fh->newest = NULL;	/* vb2 hands every buffer back */
+	fh->nwaiting = 0;	/* vb2 hands every buffer back */
 	wait_event(dev->copy_wq, !atomic_read(&fh->copies));
 	lb_cap_return_all(fh, VB2_BUF_STATE_ERROR);
 	lb_reader_stream_stop(dev);
@@ -220,7 +220,7 @@ void lb_reader_release(struct lb_dev *dev, struct lb_fh *fh)
 		return;
 	fh->is_reader = false;
 	fh->held = 0;	/* its buffers are gone */
-	fh->newest = NULL;
+	fh->nwaiting = 0;
 	list_del_init(&fh->reader_entry);
 	dev->nr_readers--;
 }
@@ -271,6 +271,21 @@ static struct lb_buffer *lb_reader_buf_for(struct lb_fh *fh,
 }
 
 /*
+ * @buf, not the application's, shows @f by reference, with @f's buffer
+ * @sequence and @timestamp. Called with the lock.
+ */
+static void lb_reader_show(struct lb_buffer *buf, struct lb_frame *f,
+			   u32 sequence, u64 timestamp)
+{
+	struct vb2_buffer *vb = &buf->vb.vb2_buf;
+
+	lb_fmap_show(vb, f);
+	vb2_set_plane_payload(vb, 0, f->bytes);
+	vb->timestamp = timestamp;
+	buf->vb.sequence = sequence;
+}
+
+/*
  * The newest frame (the store's) to @fh in @buf: shown by reference, or
  * copied unless @copied says it is there already. Called with the lock.
  */
@@ -280,23 +295,26 @@ static void lb_reader_fill(struct lb_dev *dev, struct lb_fh *fh,
 	struct vb2_v4l2_buffer *vbuf = &buf->vb;
 	struct vb2_buffer *vb = &vbuf->vb2_buf;
 	struct lb_frame *f = dev->store;
+	u32 sequence = (u32)(dev->store_seq - fh->seq_base);
 
 	lockdep_assert_held(&dev->lock);
 	list_del(&buf->list);
 	if (dev->store_seq > fh->last_seq + 1)
 		dev->frames_dropped += dev->store_seq - fh->last_seq - 1;
-	fh->newest = NULL;
-	if (lb_fmap_shares(vb)) {
-		lb_fmap_show(vb, f);
+	if (lb_fmap_shares(vb)) {	/* lb_reader_deliver(): room in @waiting */
+		lb_reader_show(buf, f, sequence, dev->store_ts);
 		buf->holds = true;
 		fh->held++;
-		fh->newest = buf;
-	} else if (!copied) {
-		memcpy(vb2_plane_vaddr(vb, 0), f->vaddr, f->bytes);
+		fh->waiting[fh->nwaiting++] = buf;
+	} else {
+		/* only the buffers delivered after it may change */
+		fh->nwaiting = 0;
+		if (!copied)
+			memcpy(vb2_plane_vaddr(vb, 0), f->vaddr, f->bytes);
+		vb2_set_plane_payload(vb, 0, f->bytes);
+		vb->timestamp = dev->store_ts;
+		vbuf->sequence = sequence;
 	}
-	vb2_set_plane_payload(vb, 0, f->bytes);
-	vb->timestamp = dev->store_ts;
-	vbuf->sequence = (u32)(dev->store_seq - fh->seq_base);
 	vbuf->field = V4L2_FIELD_NONE;
 	fh->last_seq = dev->store_seq;
 	dev->frames_delivered++;
@@ -308,13 +326,13 @@ static void lb_reader_fill(struct lb_dev *dev, struct lb_fh *fh,
  * streaming API becomes a read() reader (@rd_mode) until it closes; the
  * streaming ioctls then fail with EBUSY, as with vb2's read emulation. It
  * has no buffers: it holds a reference to the frame it reads (@rd_cur) and
- * to the newest frame delivered since (@rd_next), and read() copies from
- * the frame straight into the caller's memory, without the device lock:
- * one copy per reader, and a reader whose memory is slow to fault holds up
+ * to the frames delivered since (@rd_wait), and read() copies from the
+ * frame straight into the caller's memory, without the device lock: one
+ * copy per reader, and a reader whose memory is slow to fault holds up
  * nobody else. A frame is read whole before the next one; a short read()
- * goes on where the last one stopped. A reader that falls behind reads the
- * newest frame next, as a streaming reader does: a frame it has not started
- * to read is replaced by a newer one (and counted dropped).
+ * goes on where the last one stopped. As for a streaming reader, at most
+ * LB_WAITING frames wait ("Newest frames"): the oldest frame not started
+ * yet makes room for a newer one (and counts dropped).
  */
 
 /*
@@ -329,20 +347,32 @@ static bool lb_reader_hog(struct lb_dev *dev, unsigned int held)
 	return held >= LB_HOG_FRAMES && lb_mem_tight(dev->pool);
 }
 
+/* The oldest frame not read yet, which the caller puts. Called with the lock. */
+static struct lb_frame *lb_reader_read_pop(struct lb_fh *fh)
+{
+	struct lb_frame *f = fh->rd_wait[0];
+
+	lockdep_assert_held(&fh->dev->lock);
+	memmove(fh->rd_wait, fh->rd_wait + 1,
+		--fh->rd_nwait * sizeof(fh->rd_wait[0]));
+	return f;
+}
+
 /* Drop the frames not read yet, and the one being read. Called with the lock. */
 static void lb_reader_read_flush(struct lb_fh *fh)
 {
 	lockdep_assert_held(&fh->dev->lock);
-	lb_frame_put(fh->rd_next);
-	fh->rd_next = NULL;
+	while (fh->rd_nwait)
+		lb_frame_put(lb_reader_read_pop(fh));
 	lb_frame_put(fh->rd_cur);
 	fh->rd_cur = NULL;
 	fh->rd_pos = 0;
 }
 
 /*
- * The store's frame to a read() reader, if new to it: the next frame it
- * reads, replacing one it has not started to read. Called with the lock.
+ * The store's frame to a read() reader, if new to it: it waits after the
+ * others, and the oldest makes room if LB_WAITING wait, or if the device is
+ * short of memory. Called with the lock.
  */
 static void lb_reader_read_push(struct lb_dev *dev, struct lb_fh *fh)
 {
@@ -352,9 +382,10 @@ static void lb_reader_read_push(struct lb_dev *dev, struct lb_fh *fh)
 	if (dev->store_seq > fh->last_seq + 1)
 		dev->frames_dropped += dev->store_seq - fh->last_seq - 1;
 	fh->last_seq = dev->store_seq;
-	if (fh->rd_next) {
-		lb_frame_put(fh->rd_next);
-		fh->rd_next = NULL;
+	while (fh->rd_nwait == LB_WAITING ||
+	       (fh->rd_nwait &&
+		lb_reader_hog(dev, !!fh->rd_cur + fh->rd_nwait + 1))) {
+		lb_frame_put(lb_reader_read_pop(fh));
 		dev->frames_dropped++;
 		dev->frames_delivered--;
 	}
@@ -362,7 +393,7 @@ static void lb_reader_read_push(struct lb_dev *dev, struct lb_fh *fh)
 		dev->frames_dropped++;
 		return;
 	}
-	fh->rd_next = lb_frame_get(dev->store);
+	fh->rd_wait[fh->rd_nwait++] = lb_frame_get(dev->store);
 	dev->frames_delivered++;
 	wake_up_interruptible(&fh->rd_wq);
 }
@@ -414,7 +445,7 @@ void lb_readers_gone(struct lb_dev *dev)
 /* Is there something for read() to return? */
 static bool lb_reader_readable(struct lb_fh *fh)
 {
-	return READ_ONCE(fh->rd_next) || READ_ONCE(fh->rd_cur) ||
+	return READ_ONCE(fh->rd_nwait) || READ_ONCE(fh->rd_cur) ||
 	       READ_ONCE(fh->source_changed) || READ_ONCE(fh->rd_error);
 }
 
@@ -440,9 +471,8 @@ static int lb_reader_read_wait(struct lb_dev *dev, struct lb_fh *fh,
 			fh->pix = dev->pix;
 			return -EPIPE;
 		}
-		if (fh->rd_next) {
-			fh->rd_cur = fh->rd_next;
-			fh->rd_next = NULL;
+		if (fh->rd_nwait) {
+			fh->rd_cur = lb_reader_read_pop(fh);
 			fh->rd_pos = 0;
 			return 0;
 		}
@@ -572,47 +602,66 @@ static void lb_reader_send_last(struct lb_fh *fh)
 }
 
 /*
- * Newest frame next: @buf, which shows a frame by reference and waits in
- * vb2's done list, shows the store's newer frame instead. The application
- * does not own a buffer in the done list, so nobody sees the change but
- * its next DQBUF (vb2 copies sequence and timestamp out then); the frame
- * it showed counts as dropped. Called with the lock.
+ * Newest frames. A reader that falls behind gets the newest frames next,
+ * not a backlog of old ones: at most LB_WAITING frames wait for it, so a
+ * reader late by less than a writer period loses nothing, and one further
+ * behind gets the newest frame but one, then the newest. The buffers last
+ * delivered that show frames by reference and wait in vb2's done list
+ * (@waiting, oldest first) move on by one frame when a new one comes and
+ * LB_WAITING wait: each shows the frame of the one after it, the last the
+ * new frame. The application does not own a buffer in the done list, so
+ * nobody sees the change but its DQBUF (vb2 copies sequence and timestamp
+ * out then). Buffers that take copies cannot move on: they fill in the
+ * order queued, as with any vb2 driver, and only the buffers delivered
+ * after them may.
+ *
+ * Move @fh's waiting buffers on to the store's frame; the frame the oldest
+ * showed counts dropped. Called with the lock.
  */
-static void lb_reader_refresh(struct lb_dev *dev, struct lb_fh *fh,
-			      struct lb_buffer *buf)
+static void lb_reader_move_on(struct lb_dev *dev, struct lb_fh *fh)
 {
-	struct vb2_buffer *vb = &buf->vb.vb2_buf;
-	struct lb_frame *f = dev->store;
+	struct lb_buffer *buf, *next;
+	struct lb_frame *f;
+	unsigned int i;
 
 	lockdep_assert_held(&dev->lock);
 	dev->frames_dropped += dev->store_seq - fh->last_seq;
-	lb_fmap_show(vb, f);
-	vb2_set_plane_payload(vb, 0, f->bytes);
-	vb->timestamp = dev->store_ts;
-	buf->vb.sequence = (u32)(dev->store_seq - fh->seq_base);
+	for (i = 0; i + 1 < fh->nwaiting; i++) {
+		buf = fh->waiting[i];
+		next = fh->waiting[i + 1];
+		f = lb_fmap_shown(&next->vb.vb2_buf);
+		lb_reader_show(buf, f, next->vb.sequence,
+			       next->vb.vb2_buf.timestamp);
+		lb_frame_put(f);
+	}
+	lb_reader_show(fh->waiting[i], dev->store,
+		       (u32)(dev->store_seq - fh->seq_base), dev->store_ts);
 	fh->last_seq = dev->store_seq;
 }
 
 /*
  * @fh dequeued buffer @index (VIDIOC_DQBUF): it is the application's now,
- * never to be refreshed. Called with the lock.
+ * never to move on. Called with the lock.
  */
 void lb_reader_dequeued(struct lb_fh *fh, u32 index)
 {
+	unsigned int i;
+
 	lockdep_assert_held(&fh->dev->lock);
-	if (fh->newest && fh->newest->vb.vb2_buf.index == index)
-		fh->newest = NULL;
+	for (i = 0; i < fh->nwaiting; i++)
+		if (fh->waiting[i]->vb.vb2_buf.index == index)
+			break;
+	if (i == fh->nwaiting)
+		return;
+	fh->nwaiting--;
+	memmove(fh->waiting + i, fh->waiting + i + 1,
+		(fh->nwaiting - i) * sizeof(fh->waiting[0]));
 }
 
 /*
- * Give @fh the store's frame if it has not had it yet. A reader that falls
- * behind gets the newest frame next, not a backlog of old ones: while the
- * buffer last delivered to it still waits in vb2's done list and shows a
- * frame by reference, that buffer shows the new frame instead
- * (lb_reader_refresh()), so at most one frame waits for it. Otherwise the
- * frame goes to a queued buffer. Buffers that take copies cannot be
- * refreshed: they fill in the order queued, as with any vb2 driver. Called
- * with the lock.
+ * Give @fh the store's frame if it has not had it yet: in a queued buffer
+ * while fewer than LB_WAITING wait, else by moving the waiting ones on
+ * ("Newest frames"). Called with the lock.
  */
 void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh)
 {
@@ -629,15 +678,15 @@ void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh)
 	}
 	if (!dev->store || dev->store_seq <= fh->last_seq)
 		return;
-	if (fh->newest) {
-		lb_reader_refresh(dev, fh, fh->newest);
-		return;
+	if (fh->nwaiting < LB_WAITING && !lb_reader_hog(dev, fh->held)) {
+		buf = lb_reader_buf_for(fh, dev->store);
+		if (buf) {
+			lb_reader_fill(dev, fh, buf, false);
+			return;
+		}
 	}
-	if (lb_reader_hog(dev, fh->held))
-		return;
-	buf = lb_reader_buf_for(fh, dev->store);
-	if (buf)
-		lb_reader_fill(dev, fh, buf, false);
+	if (fh->nwaiting)
+		lb_reader_move_on(dev, fh);
 }
 
 /* The store's frame to every streaming reader with a buffer queued. */
@@ -679,8 +728,9 @@ int lb_readers_copy_begin(struct lb_dev *dev, u32 bytes, struct lb_copy **out)
 		return -ENOMEM;
 	list_for_each_entry(fh, &dev->readers, reader_entry) {
 		if (!vb2_start_streaming_called(&fh->cap_q) ||
-		    fh->source_changed || fh->newest || n == dev->nr_streaming)
-			continue;	/* fh->newest: refreshed instead */
+		    fh->source_changed || fh->nwaiting == LB_WAITING ||
+		    n == dev->nr_streaming)
+			continue;	/* full @waiting: moved on instead */
 		buf = lb_reader_free_buf(fh, bytes);
 		if (!buf || lb_fmap_shares(&buf->vb.vb2_buf))
 			continue;

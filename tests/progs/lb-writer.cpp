@@ -197,7 +197,10 @@ private:
 
 	bool more() const { return o_.count == 0 || frames_ < o_.count; }
 
-	// Waits until frame i's slot in the --fps schedule. False: stop signal.
+	// Waits until frame i's slot in the --fps schedule. Late (stopped, or
+	// a busy machine), it catches up at twice the rate, not in a burst: no
+	// two frames are less than half a period apart, as from a camera.
+	// False: stop signal.
 	bool pace(uint64_t i)
 	{
 		if (stop_.requested())
@@ -206,7 +209,11 @@ private:
 			start_ns_ = now_ns(); // the schedule starts at the first frame
 		if (o_.fps == 0)
 			return true;
-		return stop_.sleep_until(start_ns_ + i * 1000000000ULL / o_.fps);
+		const uint64_t period = 1000000000ULL / o_.fps;
+		const uint64_t due = std::max(start_ns_ + i * period, paced_ns_ + period / 2);
+		const bool go_on = stop_.sleep_until(due);
+		paced_ns_ = now_ns();
+		return go_on;
 	}
 
 	void run_write()
@@ -374,6 +381,7 @@ private:
 	v4l2_format fmt_{};
 	size_t sizeimage_ = 0;
 	uint64_t start_ns_ = 0;
+	uint64_t paced_ns_ = 0; // when the last frame's slot came (pace())
 	uint64_t frames_ = 0;
 	bool streaming_ = false;
 	bool stopped_ = false;

@@ -3,7 +3,7 @@
 # Reader independence: readers A, B, C (content-checked, no gap allowed) keep
 # every frame while other handles REQBUFS(0), STREAMOFF, close, get killed
 # with SIGKILL mid-stream, sleep between frames or stop (SIGSTOP) entirely.
-# Those that fall behind (sleep, stop) get the newest frame next, not the
+# Those that fall behind (sleep, stop) get the newest frames next, not the
 # frames that waited for them: --max-age-ms bounds how old a frame may be.
 # timeout: 300
 set -uo pipefail
@@ -59,19 +59,20 @@ k2=$!
 "$T/lb-reader" -d /dev/video30 --io mmap --buffers 2 --sleep-ms 500 --count 0 \
 	--min-frames 3 --allow-gaps --timeout-ms $((8000 * ${LB_TEST_TIMEOUT_SCALE:-1})) >"$O/sleeper.log" 2>&1 &
 s1=$!
-# gets SIGSTOP for most of the stream, then goes on: with the newest frame,
+# gets SIGSTOP for most of the stream, then goes on: with the newest frames,
 # not the frames that waited in its buffers while it was stopped
 "$T/lb-reader" -d /dev/video30 --io mmap --count 0 --min-frames 5 --allow-gaps \
 	--max-age-ms 500 \
 	--timeout-ms $((8000 * ${LB_TEST_TIMEOUT_SCALE:-1})) >"$O/stopped.log" 2>&1 &
 s2=$!
-# fall behind with 4 buffers: sleep 400 ms after every frame (6 frames of
-# the writer's); each frame they get must be the newest, at most one period
-# old plus scheduling (a backlog of 3 buffers would be 800-1200 ms old).
+# fall behind with 8 buffers: sleep 400 ms after every frame (6 frames of
+# the writer's); each frame they get must be one of the newest two
+# (LB_WAITING), at most two periods (133 ms) old plus scheduling (the 8
+# newest would be up to 533 ms old, a backlog seconds).
 # 15 frames take them about 6 s: they end while the writer still writes.
 behind=()
 for io in mmap read; do
-	"$T/lb-reader" -d /dev/video30 --io $io --buffers 4 --sleep-ms 400 \
+	"$T/lb-reader" -d /dev/video30 --io $io --buffers 8 --sleep-ms 400 \
 		--count 15 --allow-gaps --max-age-ms 250 \
 		--timeout-ms $((8000 * ${LB_TEST_TIMEOUT_SCALE:-1})) \
 		>"$O/behind-$io.log" 2>&1 &
