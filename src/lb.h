@@ -33,7 +33,7 @@
 #define LB_LABEL_LEN 32
 /* frames a reader may hold when the device is short of memory (reader.c) */
 #define LB_HOG_FRAMES 2
-/* frames that may wait for a reader, newest last (reader.c "Newest frames") */
+/* frames that may wait for a reader that keeps up (reader.c "Newest frames") */
 #define LB_WAITING 2
 /* the default memory budget of a device: RAM / 4, at most this (MiB) */
 #define LB_DEFAULT_MAX_MEMORY_MB 1024
@@ -207,10 +207,14 @@ struct lb_partial {
  * @waiting: the buffers last delivered, oldest first, that show a frame by
  *           reference and wait in vb2's done list (lb_reader_deliver()) [L]
  * @nwaiting: how many [L]
+ * @behind: the frame it took last had moved on while it waited: one frame
+ *          waits for it, not LB_WAITING (reader.c "Newest frames") [L]
  * @rd_mode: a read() reader (reader.c "read()") [L]
  * @rd_error: the device is gone: read() fails with EIO [L]
  * @rd_wait: the frames delivered and not read yet, oldest first [L]
  * @rd_nwait: how many [L]
+ * @rd_moved: a frame waiting made room for a newer one since the last one
+ *            read() took (@behind then) [L]
  * @rd_cur: the frame read() is reading [@rd_lock and L to change]
  * @rd_pos: bytes of it read so far [@rd_lock and L]
  * @rd_lock: one read() or write() at a time on this handle
@@ -236,10 +240,12 @@ struct lb_fh {
 	unsigned int held;
 	struct lb_buffer *waiting[LB_WAITING];
 	unsigned int nwaiting;
+	bool behind;
 	bool rd_mode;
 	bool rd_error;
 	struct lb_frame *rd_wait[LB_WAITING];
 	unsigned int rd_nwait;
+	bool rd_moved;
 	struct lb_frame *rd_cur;
 	u32 rd_pos;
 	struct mutex rd_lock;	/* see above */
@@ -252,12 +258,15 @@ struct lb_fh {
  * @list: in the reader's @queued or @copying list [L]
  * @frame: a writer's buffer: its frame, from QBUF until published [L]
  * @holds: a reader's buffer that shows a frame, counted in @held [L]
+ * @moved: a reader's buffer that moved on to a newer frame while it waited
+ *         for DQBUF (reader.c "Newest frames") [L]
  */
 struct lb_buffer {
 	struct vb2_v4l2_buffer vb;
 	struct list_head list;
 	struct lb_frame *frame;
 	bool holds;
+	bool moved;
 };
 
 static inline struct lb_buffer *to_lb_buffer(struct vb2_v4l2_buffer *vbuf)

@@ -119,6 +119,8 @@ static void lb_reader_stream_start(struct lb_dev *dev, struct lb_fh *fh)
 	lockdep_assert_held(&dev->lock);
 	fh->seq_base = dev->store_seq + 1;
 	fh->last_seq = dev->store_seq;
+	fh->behind = false;
+	fh->rd_moved = false;
 	dev->nr_streaming++;
 	if (dev->nr_streaming == 1)
 		lb_readers_usage_changed(dev);
@@ -303,6 +305,7 @@ static void lb_reader_fill(struct lb_dev *dev, struct lb_fh *fh,
 		dev->frames_dropped += dev->store_seq - fh->last_seq - 1;
 	if (lb_fmap_shares(vb)) {	/* lb_reader_deliver(): room in @waiting */
 		lb_reader_show(buf, f, sequence, dev->store_ts);
+		buf->moved = false;
 		buf->holds = true;
 		fh->held++;
 		fh->waiting[fh->nwaiting++] = buf;
@@ -331,8 +334,9 @@ static void lb_reader_fill(struct lb_dev *dev, struct lb_fh *fh,
  * copy per reader, and a reader whose memory is slow to fault holds up
  * nobody else. A frame is read whole before the next one; a short read()
  * goes on where the last one stopped. As for a streaming reader, at most
- * LB_WAITING frames wait ("Newest frames"): the oldest frame not started
- * yet makes room for a newer one (and counts dropped).
+ * LB_WAITING frames wait, one while it is behind ("Newest frames"): the
+ * oldest frame not started yet makes room for a newer one (and counts
+ * dropped).
  */
 
 /*
@@ -345,6 +349,15 @@ static void lb_reader_fill(struct lb_dev *dev, struct lb_fh *fh,
 static bool lb_reader_hog(struct lb_dev *dev, unsigned int held)
 {
 	return held >= LB_HOG_FRAMES && lb_mem_tight(dev->pool);
+}
+
+/*
+ * How many frames may wait for @fh: LB_WAITING, one while it is behind
+ * ("Newest frames").
+ */
+static unsigned int lb_reader_waiting_max(struct lb_fh *fh)
+{
+	return fh->behind ? 1 : LB_WAITING;
 }
 
 /* The oldest frame not read yet, which the caller puts. Called with the lock. */
@@ -371,8 +384,8 @@ static void lb_reader_read_flush(struct lb_fh *fh)
 
 /*
  * The store's frame to a read() reader, if new to it: it waits after the
- * others, and the oldest makes room if LB_WAITING wait, or if the device is
- * short of memory. Called with the lock.
+ * others, and the oldest makes room if as many wait as may, or if the
+ * device is short of memory. Called with the lock.
  */
 static void lb_reader_read_push(struct lb_dev *dev, struct lb_fh *fh)
 {
@@ -382,10 +395,11 @@ static void lb_reader_read_push(struct lb_dev *dev, struct lb_fh *fh)
 	if (dev->store_seq > fh->last_seq + 1)
 		dev->frames_dropped += dev->store_seq - fh->last_seq - 1;
 	fh->last_seq = dev->store_seq;
-	while (fh->rd_nwait == LB_WAITING ||
+	while (fh->rd_nwait >= lb_reader_waiting_max(fh) ||
 	       (fh->rd_nwait &&
 		lb_reader_hog(dev, !!fh->rd_cur + fh->rd_nwait + 1))) {
 		lb_frame_put(lb_reader_read_pop(fh));
+		fh->rd_moved = true;
 		dev->frames_dropped++;
 		dev->frames_delivered--;
 	}
@@ -474,6 +488,8 @@ static int lb_reader_read_wait(struct lb_dev *dev, struct lb_fh *fh,
 		if (fh->rd_nwait) {
 			fh->rd_cur = lb_reader_read_pop(fh);
 			fh->rd_pos = 0;
+			fh->behind = fh->rd_moved;
+			fh->rd_moved = false;
 			return 0;
 		}
 		if (nonblock)
@@ -602,17 +618,21 @@ static void lb_reader_send_last(struct lb_fh *fh)
 }
 
 /*
- * Newest frames. A reader that falls behind gets the newest frames next,
- * not a backlog of old ones: at most LB_WAITING frames wait for it, so a
- * reader late by less than a writer period loses nothing, and one further
- * behind gets the newest frame but one, then the newest. The buffers last
- * delivered that show frames by reference and wait in vb2's done list
- * (@waiting, oldest first) move on by one frame when a new one comes and
- * LB_WAITING wait: each shows the frame of the one after it, the last the
- * new frame. The application does not own a buffer in the done list, so
- * nobody sees the change but its DQBUF (vb2 copies sequence and timestamp
- * out then). Buffers that take copies cannot move on: they fill in the
- * order queued, as with any vb2 driver, and only the buffers delivered
+ * Newest frames. A reader that falls behind gets the newest frame next, not
+ * a backlog of old ones, and a reader that is late once loses nothing. The
+ * buffers last delivered that show frames by reference and wait in vb2's
+ * done list (@waiting, oldest first) move on by one frame when a new one
+ * comes and as many wait as may: each shows the frame of the one after it,
+ * the last the new frame. The application does not own a buffer in the
+ * done list, so nobody sees the change but its DQBUF (vb2 copies sequence
+ * and timestamp out then). LB_WAITING frames may wait for a reader that
+ * keeps up: one woken for a frame but scheduled only after the next came
+ * gets both. A reader whose DQBUF takes a buffer that moved on is behind,
+ * and until it takes one that did not, one frame waits for it: the newest.
+ * So the driver adds at most two writer periods to a reader's latency, and
+ * one while it stays behind. read() readers keep the same count with their
+ * frames (@rd_wait). Buffers that take copies cannot move on: they fill in
+ * the order queued, as with any vb2 driver, and only the buffers delivered
  * after them may.
  *
  * Move @fh's waiting buffers on to the store's frame; the frame the oldest
@@ -633,15 +653,17 @@ static void lb_reader_move_on(struct lb_dev *dev, struct lb_fh *fh)
 		lb_reader_show(buf, f, next->vb.sequence,
 			       next->vb.vb2_buf.timestamp);
 		lb_frame_put(f);
+		buf->moved = true;
 	}
 	lb_reader_show(fh->waiting[i], dev->store,
 		       (u32)(dev->store_seq - fh->seq_base), dev->store_ts);
+	fh->waiting[i]->moved = true;
 	fh->last_seq = dev->store_seq;
 }
 
 /*
  * @fh dequeued buffer @index (VIDIOC_DQBUF): it is the application's now,
- * never to move on. Called with the lock.
+ * never to move on. If it had moved on, @fh is behind. Called with the lock.
  */
 void lb_reader_dequeued(struct lb_fh *fh, u32 index)
 {
@@ -653,6 +675,7 @@ void lb_reader_dequeued(struct lb_fh *fh, u32 index)
 			break;
 	if (i == fh->nwaiting)
 		return;
+	fh->behind = fh->waiting[i]->moved;
 	fh->nwaiting--;
 	memmove(fh->waiting + i, fh->waiting + i + 1,
 		(fh->nwaiting - i) * sizeof(fh->waiting[0]));
@@ -660,8 +683,8 @@ void lb_reader_dequeued(struct lb_fh *fh, u32 index)
 
 /*
  * Give @fh the store's frame if it has not had it yet: in a queued buffer
- * while fewer than LB_WAITING wait, else by moving the waiting ones on
- * ("Newest frames"). Called with the lock.
+ * while fewer wait than may, else by moving the waiting ones on ("Newest
+ * frames"). Called with the lock.
  */
 void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh)
 {
@@ -678,7 +701,8 @@ void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh)
 	}
 	if (!dev->store || dev->store_seq <= fh->last_seq)
 		return;
-	if (fh->nwaiting < LB_WAITING && !lb_reader_hog(dev, fh->held)) {
+	if (fh->nwaiting < lb_reader_waiting_max(fh) &&
+	    !lb_reader_hog(dev, fh->held)) {
 		buf = lb_reader_buf_for(fh, dev->store);
 		if (buf) {
 			lb_reader_fill(dev, fh, buf, false);
@@ -728,7 +752,8 @@ int lb_readers_copy_begin(struct lb_dev *dev, u32 bytes, struct lb_copy **out)
 		return -ENOMEM;
 	list_for_each_entry(fh, &dev->readers, reader_entry) {
 		if (!vb2_start_streaming_called(&fh->cap_q) ||
-		    fh->source_changed || fh->nwaiting == LB_WAITING ||
+		    fh->source_changed ||
+		    fh->nwaiting >= lb_reader_waiting_max(fh) ||
 		    n == dev->nr_streaming)
 			continue;	/* full @waiting: moved on instead */
 		buf = lb_reader_free_buf(fh, bytes);
