@@ -207,8 +207,9 @@ struct lb_partial {
  * @waiting: the buffers last delivered, oldest first, that show a frame by
  *           reference and wait in vb2's done list (lb_reader_deliver()) [L]
  * @nwaiting: how many [L]
- * @behind: the frame it took last had moved on while it waited: one frame
- *          waits for it, not LB_WAITING (reader.c "Newest frames") [L]
+ * @behind: the frame it took last had moved on while it waited, or was not
+ *          the newest: one frame waits for it, not LB_WAITING (reader.c
+ *          "Newest frames") [L]
  * @rd_mode: a read() reader (reader.c "read()") [L]
  * @rd_error: the device is gone: read() fails with EIO [L]
  * @rd_wait: the frames delivered and not read yet, oldest first [L]

@@ -488,7 +488,7 @@ static int lb_reader_read_wait(struct lb_dev *dev, struct lb_fh *fh,
 		if (fh->rd_nwait) {
 			fh->rd_cur = lb_reader_read_pop(fh);
 			fh->rd_pos = 0;
-			fh->behind = fh->rd_moved;
+			fh->behind = fh->rd_moved || fh->rd_nwait;
 			fh->rd_moved = false;
 			return 0;
 		}
@@ -627,8 +627,11 @@ static void lb_reader_send_last(struct lb_fh *fh)
  * done list, so nobody sees the change but its DQBUF (vb2 copies sequence
  * and timestamp out then). LB_WAITING frames may wait for a reader that
  * keeps up: one woken for a frame but scheduled only after the next came
- * gets both. A reader whose DQBUF takes a buffer that moved on is behind,
- * and until it takes one that did not, one frame waits for it: the newest.
+ * gets both. A reader whose DQBUF takes a buffer that moved on, or leaves a
+ * newer frame waiting, is behind (else two frames would wait at each DQBUF
+ * of a reader as fast as the writer, and it would stay a period late), and
+ * until it takes the newest frame, one that did not move on, one frame
+ * waits for it: the newest.
  * So the driver adds at most two writer periods to a reader's latency, and
  * one while it stays behind. read() readers keep the same count with their
  * frames (@rd_wait). Buffers that take copies cannot move on: they fill in
@@ -663,7 +666,8 @@ static void lb_reader_move_on(struct lb_dev *dev, struct lb_fh *fh)
 
 /*
  * @fh dequeued buffer @index (VIDIOC_DQBUF): it is the application's now,
- * never to move on. If it had moved on, @fh is behind. Called with the lock.
+ * never to move on. If it had moved on, or a newer frame waits, @fh is
+ * behind. Called with the lock.
  */
 void lb_reader_dequeued(struct lb_fh *fh, u32 index)
 {
@@ -675,7 +679,7 @@ void lb_reader_dequeued(struct lb_fh *fh, u32 index)
 			break;
 	if (i == fh->nwaiting)
 		return;
-	fh->behind = fh->waiting[i]->moved;
+	fh->behind = fh->waiting[i]->moved || i + 1 < fh->nwaiting;
 	fh->nwaiting--;
 	memmove(fh->waiting + i, fh->waiting + i + 1,
 		(fh->nwaiting - i) * sizeof(fh->waiting[0]));
