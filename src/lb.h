@@ -34,7 +34,7 @@
 /* frames a reader may hold when the device is short of memory (reader.c) */
 #define LB_HOG_FRAMES 2
 /* frames that may wait for a reader that keeps up (reader.c "Newest frames") */
-#define LB_WAITING 2
+#define LB_WAITING 4
 /* the default memory budget of a device: RAM / 4, at most this (MiB) */
 #define LB_DEFAULT_MAX_MEMORY_MB 1024
 

@@ -626,17 +626,18 @@ static void lb_reader_send_last(struct lb_fh *fh)
  * the last the new frame. The application does not own a buffer in the
  * done list, so nobody sees the change but its DQBUF (vb2 copies sequence
  * and timestamp out then). LB_WAITING frames may wait for a reader that
- * keeps up: one woken for a frame but scheduled only after the next came
- * gets both. A reader whose DQBUF takes a buffer that moved on, or leaves a
- * newer frame waiting, is behind (else two frames would wait at each DQBUF
- * of a reader as fast as the writer, and it would stay a period late), and
- * until it takes the newest frame, one that did not move on, one frame
- * waits for it: the newest.
- * So the driver adds at most two writer periods to a reader's latency, and
- * one while it stays behind. read() readers keep the same count with their
- * frames (@rd_wait). Buffers that take copies cannot move on: they fill in
- * the order queued, as with any vb2 driver, and only the buffers delivered
- * after them may.
+ * keeps up: one that a busy machine schedules late gets all it missed. A
+ * reader whose DQBUF takes a buffer that moved on, or leaves a newer frame
+ * waiting, is behind (else frames would wait at each DQBUF of a reader as
+ * fast as the writer, and it would stay periods late), and until it takes
+ * the newest frame, one that did not move on, one frame waits for it: the
+ * newest, once those still waiting are dequeued (they cannot leave vb2's
+ * done list but through DQBUF). So the driver adds at most LB_WAITING
+ * writer periods to a reader's latency, and a reader that stays behind gets
+ * the newest frame from its LB_WAITING-th DQBUF on. read() readers keep the
+ * same count with their frames (@rd_wait), and one while behind at once.
+ * Buffers that take copies cannot move on: they fill in the order queued,
+ * as with any vb2 driver, and only the buffers delivered after them may.
  *
  * Move @fh's waiting buffers on to the store's frame; the frame the oldest
  * showed counts dropped. Called with the lock.

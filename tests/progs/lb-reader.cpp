@@ -9,7 +9,7 @@
 //             [--no-verify] [--restream N] [--allow-repeats] [--strict-ts]
 //             [--dump FILE] [--json]
 //             [--scribble] [--hold-ms H] [--map-twice] [--madvise] [--mlock]
-//             [--fork-check] [--pin-check] [--max-age-ms A]
+//             [--fork-check] [--pin-check] [--max-age-ms A [--max-age-after K]]
 //
 // Per frame: checksum and pattern (torn/corrupt), bytesused == sizeimage for
 // raw formats (<= sizeimage for compressed), the header's length == bytesused
@@ -19,7 +19,8 @@
 // --expect-first-seq. Latency = CLOCK_MONOTONIC at dequeue - writer's stamp.
 // --max-age-ms A: every frame's latency must be <= A ms (a reader that falls
 // behind gets the newest frame next, not a backlog); the summary then adds
-// max_age_ms=M and the failure names the oldest frame.
+// max_age_ms=M and the failure names the oldest frame. --max-age-after K:
+// only frames after the first K count (a reader is behind from then on).
 // --no-verify: for frames that carry no stamp (another program wrote them):
 // no content checks; seq/gaps/dups/first/last are V4L2 buf.sequence numbers
 // (nothing with read() I/O), bytesused is still checked against sizeimage.
@@ -111,6 +112,7 @@ struct Options {
 	bool fork_check = false;
 	bool pin_check = false;
 	std::optional<uint32_t> max_age_ms;
+	uint64_t max_age_after = 0;
 };
 
 constexpr const char *kUsage =
@@ -128,6 +130,7 @@ constexpr const char *kUsage =
 	"  --allow-repeats: accept a frame identical to the one before (repeats=N)\n"
 	"  --strict-ts: buf.timestamp must increase strictly (tserr=N)\n"
 	"  --max-age-ms A: no frame older than A ms when dequeued (max_age_ms=M)\n"
+	"  --max-age-after K: only frames after the first K count for --max-age-ms\n"
 	"  --count 0 (default): until --timeout-ms (default 5000) passes without a frame\n"
 	"  exit: 0 pass, 1 fail/error, 2 usage, 3 source changed\n";
 
@@ -155,6 +158,8 @@ Options parse(int argc, char **argv)
 			o.buffers = a.num<uint32_t>();
 		} else if (a.is("--max-age-ms")) {
 			o.max_age_ms = a.num<uint32_t>();
+		} else if (a.is("--max-age-after")) {
+			o.max_age_after = a.num<uint64_t>();
 		} else if (a.is("--sleep-ms")) {
 			o.sleep_ms = a.num<uint32_t>();
 		} else if (a.is("--min-frames")) {
@@ -382,7 +387,7 @@ private:
 		if (c.ok) {
 			const int64_t age = now >= c.ts ? static_cast<int64_t>(now - c.ts) : 0;
 			latencies_ns_.push_back(age);
-			if (age > max_age_ns_) {
+			if (latencies_ns_.size() > o_.max_age_after && age > max_age_ns_) {
 				max_age_ns_ = age;
 				max_age_seq_ = c.seq;
 			}

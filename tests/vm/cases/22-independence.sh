@@ -59,21 +59,24 @@ k2=$!
 "$T/lb-reader" -d /dev/video30 --io mmap --buffers 2 --sleep-ms 500 --count 0 \
 	--min-frames 3 --allow-gaps --timeout-ms $((8000 * ${LB_TEST_TIMEOUT_SCALE:-1})) >"$O/sleeper.log" 2>&1 &
 s1=$!
-# gets SIGSTOP for most of the stream, then goes on: with the newest frames,
-# not the frames that waited in its buffers while it was stopped
+# gets SIGSTOP for most of the stream, then goes on: with the newest frames
+# (one of the 4 newest: at most 270 ms old), not the frames that waited in
+# its buffers while it was stopped
 "$T/lb-reader" -d /dev/video30 --io mmap --count 0 --min-frames 5 --allow-gaps \
 	--max-age-ms 500 \
 	--timeout-ms $((8000 * ${LB_TEST_TIMEOUT_SCALE:-1})) >"$O/stopped.log" 2>&1 &
 s2=$!
 # fall behind with 8 buffers: sleep 400 ms after every frame (6 frames of
-# the writer's); each frame they get must be one of the newest two
-# (LB_WAITING), at most two periods (133 ms) old plus scheduling (the 8
-# newest would be up to 533 ms old, a backlog seconds).
+# the writer's). Their second frame is one of the 4 newest (LB_WAITING: the
+# buffer moved on, so they are behind from then on), and the 3 frames that
+# still wait for them then drain, one per frame; each frame after those must
+# be the newest, at most one period (67 ms) old plus scheduling (with 4
+# waiting 200-270 ms, with a backlog seconds).
 # 15 frames take them about 6 s: they end while the writer still writes.
 behind=()
 for io in mmap read; do
 	"$T/lb-reader" -d /dev/video30 --io $io --buffers 8 --sleep-ms 400 \
-		--count 15 --allow-gaps --max-age-ms 250 \
+		--count 15 --allow-gaps --max-age-ms 150 --max-age-after 4 \
 		--timeout-ms $((8000 * ${LB_TEST_TIMEOUT_SCALE:-1})) \
 		>"$O/behind-$io.log" 2>&1 &
 	behind+=($!)
