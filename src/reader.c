@@ -273,8 +273,8 @@ static struct lb_buffer *lb_reader_buf_for(struct lb_fh *fh,
 }
 
 /*
- * @buf, not the application's, shows @f by reference, with @f's buffer
- * @sequence and @timestamp. Called with the lock.
+ * @buf, waiting in vb2's done list, shows @f by reference instead, with @f's
+ * buffer @sequence and @timestamp ("Newest frames"). Called with the lock.
  */
 static void lb_reader_show(struct lb_buffer *buf, struct lb_frame *f,
 			   u32 sequence, u64 timestamp)
@@ -297,14 +297,13 @@ static void lb_reader_fill(struct lb_dev *dev, struct lb_fh *fh,
 	struct vb2_v4l2_buffer *vbuf = &buf->vb;
 	struct vb2_buffer *vb = &vbuf->vb2_buf;
 	struct lb_frame *f = dev->store;
-	u32 sequence = (u32)(dev->store_seq - fh->seq_base);
 
 	lockdep_assert_held(&dev->lock);
 	list_del(&buf->list);
 	if (dev->store_seq > fh->last_seq + 1)
 		dev->frames_dropped += dev->store_seq - fh->last_seq - 1;
 	if (lb_fmap_shares(vb)) {	/* lb_reader_deliver(): room in @waiting */
-		lb_reader_show(buf, f, sequence, dev->store_ts);
+		lb_fmap_show(vb, f);
 		buf->moved = false;
 		buf->holds = true;
 		fh->held++;
@@ -314,10 +313,10 @@ static void lb_reader_fill(struct lb_dev *dev, struct lb_fh *fh,
 		fh->nwaiting = 0;
 		if (!copied)
 			memcpy(vb2_plane_vaddr(vb, 0), f->vaddr, f->bytes);
-		vb2_set_plane_payload(vb, 0, f->bytes);
-		vb->timestamp = dev->store_ts;
-		vbuf->sequence = sequence;
 	}
+	vb2_set_plane_payload(vb, 0, f->bytes);
+	vb->timestamp = dev->store_ts;
+	vbuf->sequence = (u32)(dev->store_seq - fh->seq_base);
 	vbuf->field = V4L2_FIELD_NONE;
 	fh->last_seq = dev->store_seq;
 	dev->frames_delivered++;
