@@ -131,6 +131,18 @@ LB_STAT_ATTR(readers, dev->nr_readers);
 LB_STAT_ATTR(frames_written, dev->frames_written);
 LB_STAT_ATTR(frames_delivered, dev->frames_delivered);
 LB_STAT_ATTR(frames_dropped, dev->frames_dropped);
+/* readers that get frames now: streaming, or reading with read() */
+static unsigned int lb_readers_streaming(struct lb_dev *dev)
+{
+	struct lb_fh *fh;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&dev->lock);
+	list_for_each_entry(fh, &dev->readers, reader_entry)
+		n += fh->rd_mode || vb2_is_streaming(&fh->cap_q);
+	return n;
+}
+LB_STAT_ATTR(readers_streaming, lb_readers_streaming(dev));
 /* an atomic counter: read without the lock, so monitoring never waits */
 static ssize_t memory_used_kb_show(struct device *d,
 				   struct device_attribute *attr, char *buf)
@@ -148,6 +160,7 @@ static struct attribute *lb_attrs[] = {
 	&dev_attr_buffers.attr,
 	&dev_attr_state.attr,
 	&dev_attr_readers.attr,
+	&dev_attr_readers_streaming.attr,
 	&dev_attr_frames_written.attr,
 	&dev_attr_frames_delivered.attr,
 	&dev_attr_frames_dropped.attr,

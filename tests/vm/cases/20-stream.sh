@@ -7,14 +7,14 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-# wait_readers N: until N handles hold capture buffers on video30
+# wait_readers N: until N readers get frames on video30 (streaming or read())
 wait_readers() {
 	local i
 	for i in $(seq "$(lb_scaled 200)"); do
-		[ "$(cat $SYS/readers)" -ge "$1" ] && return 0
+		[ "$(cat $SYS/readers_streaming)" -ge "$1" ] && return 0
 		sleep 0.1
 	done
-	echo "only $(cat $SYS/readers) of $1 readers got ready"
+	echo "only $(cat $SYS/readers_streaming) of $1 readers got ready"
 	return 1
 }
 

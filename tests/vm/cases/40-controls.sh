@@ -15,9 +15,9 @@ S30=/sys/class/video4linux/video30 S31=/sys/class/video4linux/video31
 L=$LB_OUT/$LB_CASE
 
 
-# wait_readers SYS N: until N handles hold capture buffers
+# wait_readers SYS N: until N readers get frames (streaming or read())
 wait_readers() {
-	wait_for "[ \$(cat $1/readers) -ge $2 ]" 20
+	wait_for "[ \$(cat $1/readers_streaming) -ge $2 ]" 20
 }
 
 # devcaps DEV: device_caps of QUERYCAP, as 0x........
@@ -165,7 +165,7 @@ for rd in mmap:32 userptr:32 mmap:16; do
 		>"$L-hammer-$io$nb.log" 2>&1 &
 	pids+=("$!") names+=("$io$nb")
 done
-wait_readers $S30 3 || fail hammer-readers-ready "only $(cat $S30/readers) of 3 readers started"
+wait_readers $S30 3 || fail hammer-readers-ready "only $(cat $S30/readers_streaming) of 3 readers started"
 "$T/lb-writer" -d $D --size 160x120 --fps 30 --count 0 --io mmap >"$L-hammer-writer.log" 2>&1 &
 wpid=$!
 wait_for "[ \$(cat $S30/frames_written) -gt 0 ]" 20

@@ -3,7 +3,7 @@
 # sysfs attributes of a loopback node (docs/sysfs.md): every one read, the
 # writable ones written (format @N and @N/M, max_readers, max_openers) with
 # their effect checked, bad writes refused with EINVAL and the value kept,
-# read-only ones refused, and the counters (readers, frames_written,
+# read-only ones refused, and the counters (readers, readers_streaming, frames_written,
 # frames_delivered, frames_dropped) and state checked against what the test did.
 # timeout: 180
 set -uo pipefail
@@ -11,7 +11,7 @@ set -uo pipefail
 need_module
 
 L=$LB_OUT/$LB_CASE
-ATTRS="format max_readers max_openers buffers state readers frames_written frames_delivered frames_dropped"
+ATTRS="format max_readers max_openers buffers state readers readers_streaming frames_written frames_delivered frames_dropped"
 
 
 lb_load devices=1 video_nr=30 max_buffers=6 || { fail load "insmod failed"; exit 0; }
@@ -23,9 +23,9 @@ for a in $ATTRS; do [ -r "$SYS/$a" ] || missing+=" $a"; done
 ok all-present $? "missing attributes:$missing"
 got=
 for a in $ATTRS; do got+="$a=$(cat "$SYS/$a" 2>&1) "; done
-expect_eq initial-values "format=YUYV:640x480@30 max_readers=0 max_openers=128 buffers=6 state=output readers=0 frames_written=0 frames_delivered=0 frames_dropped=0 " \
+expect_eq initial-values "format=YUYV:640x480@30 max_readers=0 max_openers=128 buffers=6 state=output readers=0 readers_streaming=0 frames_written=0 frames_delivered=0 frames_dropped=0 " \
 	"$got" "attributes at load (max_buffers=6)"
-want_rw="format=rw max_readers=rw max_openers=rw buffers=r state=r readers=r frames_written=r frames_delivered=r frames_dropped=r "
+want_rw="format=rw max_readers=rw max_openers=rw buffers=r state=r readers=r readers_streaming=r frames_written=r frames_delivered=r frames_dropped=r "
 got=
 for a in $ATTRS; do
 	m=$(stat -c %a "$SYS/$a")
@@ -51,6 +51,8 @@ expect_eq max_readers-1 "ok 1" "$(sysw max_readers 1 echo) $(cat $SYS/max_reader
 ioctl $D reqbufs capture mmap 2 sleep-ms 4000 >"$L-holder.log" &
 hpid=$!
 wait_for "[ \$(cat $SYS/readers) -ge 1 ]" 10
+expect_eq readers-not-streaming "1 0" "$(cat $SYS/readers) $(cat $SYS/readers_streaming)" \
+	"readers, readers_streaming while a handle holds buffers without STREAMON"
 expect_eq max_readers-limits EBUSY "$(ioctl $D reqbufs capture mmap 2)" "REQBUFS of a 2nd reader with max_readers=1"
 expect_eq max_readers-0 "ok 0 ok" "$(sysw max_readers 0) $(cat $SYS/max_readers) $(ioctl $D reqbufs capture mmap 2)" \
 	"write 0, then REQBUFS of a 2nd reader"
@@ -75,7 +77,7 @@ done
 expect_eq max_openers-128 "ok 128" "$(sysw max_openers 128) $(cat $SYS/max_openers)" "write 128 back"
 
 # --- read-only attributes refuse writes ---------------------------------------
-for a in buffers state readers frames_written frames_delivered frames_dropped; do
+for a in buffers state readers readers_streaming frames_written frames_delivered frames_dropped; do
 	sysw_refused "$a" 0 "EACCES|EPERM|EIO"
 done
 
@@ -91,8 +93,9 @@ done
 "$T/lb-reader" -d $D --buffers 2 --sleep-ms 150 --count 0 --timeout-ms 30000 --allow-gaps \
 	--expect-first-seq 0 >"$L-slow.log" 2>&1 &
 pids+=($!) names+=(slow)
-wait_for "[ \$(cat $SYS/readers) -ge 4 ]" 20
-expect_eq readers-4 4 "$(cat $SYS/readers)" "readers while four stream"
+wait_for "[ \$(cat $SYS/readers_streaming) -ge 4 ]" 20
+expect_eq readers-4 "4 4" "$(cat $SYS/readers) $(cat $SYS/readers_streaming)" \
+	"readers, readers_streaming while four stream"
 expect_eq state-before-writer output "$(cat $SYS/state)" "state with readers and no writer"
 # 2 s at 30 fps (longer on a slow debug kernel: the state is read while it writes)
 nw=$(lb_scaled 60)
@@ -116,7 +119,8 @@ for i in "${!pids[@]}"; do
 	gaps=$((gaps + $(kv "$out" gaps)))
 	[ "${names[$i]}" = slow ] && slow_last=$(kv "$out" last)
 done
-expect_eq readers-0 0 "$(cat $SYS/readers)" "readers after all closed"
+expect_eq readers-0 "0 0" "$(cat $SYS/readers) $(cat $SYS/readers_streaming)" \
+	"readers, readers_streaming after all closed"
 expect_eq frames_written $((w0 + nw)) "$(cat $SYS/frames_written)" "frames_written after $nw frames"
 expect_eq frames_delivered $((d0 + total)) "$(cat $SYS/frames_delivered)" "frames_delivered (sum of what the readers got: $total)"
 expect_eq slow-reader-last $((nw - 1)) "${slow_last:-}" "last frame of the slow reader"
