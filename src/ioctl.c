@@ -456,6 +456,8 @@ static int lb_dqbuf(struct file *file, void *priv, struct v4l2_buffer *b)
 
 	if (!q)
 		return ret;
+	if (q->type == V4L2_BUF_TYPE_VIDEO_CAPTURE)
+		lb_reader_looking(file_lb_fh(file));
 	ret = vb2_dqbuf(q, b, file->f_flags & O_NONBLOCK);
 	if (!ret && q->type == V4L2_BUF_TYPE_VIDEO_CAPTURE) {
 		lb_reader_dequeued(file_lb_fh(file), b->index);

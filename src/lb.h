@@ -207,9 +207,10 @@ struct lb_partial {
  * @waiting: the buffers last delivered, oldest first, that show a frame by
  *           reference and wait in vb2's done list (lb_reader_deliver()) [L]
  * @nwaiting: how many [L]
- * @behind: the frame it took last had moved on while it waited, or was not
- *          the newest: one frame waits for it, not LB_WAITING (reader.c
- *          "Newest frames") [L]
+ * @behind: a frame it took had moved on while it waited, or was not the
+ *          newest, and it has not looked for a frame and found none since:
+ *          one frame waits for it, not LB_WAITING (reader.c "Newest
+ *          frames") [L]
  * @rd_mode: a read() reader (reader.c "read()") [L]
  * @rd_error: the device is gone: read() fails with EIO [L]
  * @rd_wait: the frames delivered and not read yet, oldest first [L]
@@ -331,6 +332,7 @@ int lb_reader_claim(struct lb_dev *dev, struct lb_fh *fh);
 void lb_reader_release(struct lb_dev *dev, struct lb_fh *fh);
 void lb_reader_deliver(struct lb_dev *dev, struct lb_fh *fh);
 void lb_reader_unhold(struct lb_fh *fh, struct lb_buffer *buf);
+void lb_reader_looking(struct lb_fh *fh);
 void lb_reader_dequeued(struct lb_fh *fh, u32 index);
 void lb_readers_deliver_all(struct lb_dev *dev);
 

@@ -487,10 +487,11 @@ static int lb_reader_read_wait(struct lb_dev *dev, struct lb_fh *fh,
 		if (fh->rd_nwait) {
 			fh->rd_cur = lb_reader_read_pop(fh);
 			fh->rd_pos = 0;
-			fh->behind = fh->rd_moved || fh->rd_nwait;
+			fh->behind |= fh->rd_moved || fh->rd_nwait;
 			fh->rd_moved = false;
 			return 0;
 		}
+		fh->behind = false;	/* it waits for a frame ("Newest frames") */
 		if (nonblock)
 			return -EAGAIN;
 		mutex_unlock(&dev->lock);
@@ -546,6 +547,18 @@ unlock:
 	return ret;
 }
 
+/* Nothing waits in vb2's done list of @q. */
+static bool lb_reader_none_done(struct vb2_queue *q)
+{
+	unsigned long flags;
+	bool none;
+
+	spin_lock_irqsave(&q->done_lock, flags);
+	none = list_empty(&q->done_list);
+	spin_unlock_irqrestore(&q->done_lock, flags);
+	return none;
+}
+
 /*
  * poll() of a streaming reader with a buffer to dequeue, without the device
  * lock: readers that the writer wakes while it still gives the frame to
@@ -560,16 +573,9 @@ __poll_t lb_reader_poll_ready(struct lb_fh *fh, struct file *file,
 			      struct poll_table_struct *wait)
 {
 	struct vb2_queue *q = &fh->cap_q;
-	unsigned long flags;
-	bool ready;
 
 	if (!(poll_requested_events(wait) & (EPOLLIN | EPOLLRDNORM)) ||
-	    !vb2_is_streaming(q) || q->error)
-		return 0;
-	spin_lock_irqsave(&q->done_lock, flags);
-	ready = !list_empty(&q->done_list);
-	spin_unlock_irqrestore(&q->done_lock, flags);
-	if (!ready)
+	    !vb2_is_streaming(q) || q->error || lb_reader_none_done(q))
 		return 0;
 	poll_wait(file, &q->done_wq, wait);
 	return v4l2_ctrl_poll(file, wait) | EPOLLIN | EPOLLRDNORM;
@@ -586,8 +592,10 @@ __poll_t lb_reader_poll(struct lb_dev *dev, struct lb_fh *fh,
 	__poll_t res;
 
 	lockdep_assert_held(&dev->lock);
-	if (vb2_is_busy(&fh->cap_q))
+	if (vb2_is_busy(&fh->cap_q)) {
+		lb_reader_looking(fh);
 		return vb2_poll(&fh->cap_q, file, wait);
+	}
 	if (!fh->rd_mode && !(req & (EPOLLIN | EPOLLRDNORM)))
 		return v4l2_ctrl_poll(file, wait);
 	if (lb_reader_read_start(dev, fh))
@@ -598,6 +606,8 @@ __poll_t lb_reader_poll(struct lb_dev *dev, struct lb_fh *fh,
 		res |= EPOLLERR;
 	else if (lb_reader_readable(fh))
 		res |= EPOLLIN | EPOLLRDNORM;
+	else
+		fh->behind = false;	/* it waits for a frame ("Newest frames") */
 	return res;
 }
 
@@ -628,10 +638,12 @@ static void lb_reader_send_last(struct lb_fh *fh)
  * keeps up: one that a busy machine schedules late gets all it missed. A
  * reader whose DQBUF takes a buffer that moved on, or leaves a newer frame
  * waiting, is behind (else frames would wait at each DQBUF of a reader as
- * fast as the writer, and it would stay periods late), and until it takes
- * the newest frame, one that did not move on, one frame waits for it: the
- * newest, once those still waiting are dequeued (they cannot leave vb2's
- * done list but through DQBUF). So the driver adds at most LB_WAITING
+ * fast as the writer, and it would stay periods late), and until it looks
+ * for a frame and finds none waiting (DQBUF or poll(): it waits for the
+ * writer, so it keeps up), one frame waits for it: the newest, once those
+ * still waiting are dequeued (they cannot leave vb2's done list but through
+ * DQBUF). A reader slower than the writer so stays behind, with one frame
+ * waiting, not four now and then. So the driver adds at most LB_WAITING
  * writer periods to a reader's latency, and a reader that stays behind gets
  * the newest frame from its LB_WAITING-th DQBUF on. read() readers keep the
  * same count with their frames (@rd_wait), and one while behind at once.
@@ -665,6 +677,17 @@ static void lb_reader_move_on(struct lb_dev *dev, struct lb_fh *fh)
 }
 
 /*
+ * @fh looks for a frame to dequeue (VIDIOC_DQBUF, poll()): if none waits, it
+ * keeps up, and is behind no more. Called with the lock.
+ */
+void lb_reader_looking(struct lb_fh *fh)
+{
+	lockdep_assert_held(&fh->dev->lock);
+	if (lb_reader_none_done(&fh->cap_q))
+		fh->behind = false;
+}
+
+/*
  * @fh dequeued buffer @index (VIDIOC_DQBUF): it is the application's now,
  * never to move on. If it had moved on, or a newer frame waits, @fh is
  * behind. Called with the lock.
@@ -679,7 +702,7 @@ void lb_reader_dequeued(struct lb_fh *fh, u32 index)
 			break;
 	if (i == fh->nwaiting)
 		return;
-	fh->behind = fh->waiting[i]->moved || i + 1 < fh->nwaiting;
+	fh->behind |= fh->waiting[i]->moved || i + 1 < fh->nwaiting;
 	fh->nwaiting--;
 	memmove(fh->waiting + i, fh->waiting + i + 1,
 		(fh->nwaiting - i) * sizeof(fh->waiting[0]));

@@ -10,6 +10,7 @@
 //             [--dump FILE] [--json]
 //             [--scribble] [--hold-ms H] [--map-twice] [--madvise] [--mlock]
 //             [--fork-check] [--pin-check] [--max-age-ms A [--max-age-after K]]
+//             [--stall N:MS ...] [--no-gaps-after K]
 //
 // Per frame: checksum and pattern (torn/corrupt), bytesused == sizeimage for
 // raw formats (<= sizeimage for compressed), the header's length == bytesused
@@ -21,6 +22,10 @@
 // behind gets the newest frame next, not a backlog); the summary then adds
 // max_age_ms=M and the failure names the oldest frame. --max-age-after K:
 // only frames after the first K count (a reader is behind from then on).
+// --stall N:MS (repeatable): sleep MS ms once, after the N-th frame (as
+// --sleep-ms does after each). --no-gaps-after K: a frame missed before one
+// that comes after the first K frames fails, even with --allow-gaps (a reader
+// that caught up after a stall loses nothing to a shorter one).
 // --no-verify: for frames that carry no stamp (another program wrote them):
 // no content checks; seq/gaps/dups/first/last are V4L2 buf.sequence numbers
 // (nothing with read() I/O), bytesused is still checked against sizeimage.
@@ -68,9 +73,11 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli.h"
@@ -113,6 +120,8 @@ struct Options {
 	bool pin_check = false;
 	std::optional<uint32_t> max_age_ms;
 	uint64_t max_age_after = 0;
+	std::vector<std::pair<uint64_t, uint32_t>> stalls; // after frame N, sleep MS
+	std::optional<uint64_t> no_gaps_after;
 };
 
 constexpr const char *kUsage =
@@ -131,6 +140,8 @@ constexpr const char *kUsage =
 	"  --strict-ts: buf.timestamp must increase strictly (tserr=N)\n"
 	"  --max-age-ms A: no frame older than A ms when dequeued (max_age_ms=M)\n"
 	"  --max-age-after K: only frames after the first K count for --max-age-ms\n"
+	"  --stall N:MS: sleep MS ms once after the N-th frame (repeatable)\n"
+	"  --no-gaps-after K: no frame may be missed after the first K (late_gaps=N)\n"
 	"  --count 0 (default): until --timeout-ms (default 5000) passes without a frame\n"
 	"  exit: 0 pass, 1 fail/error, 2 usage, 3 source changed\n";
 
@@ -160,6 +171,21 @@ Options parse(int argc, char **argv)
 			o.max_age_ms = a.num<uint32_t>();
 		} else if (a.is("--max-age-after")) {
 			o.max_age_after = a.num<uint64_t>();
+		} else if (a.is("--stall")) {
+			const std::string v(a.value());
+			const auto colon = v.find(':');
+			char *end = nullptr;
+			const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+			if (colon == std::string::npos || end != v.c_str() + colon || !colon)
+				throw UsageError("--stall: expected N:MS, got '" + v + "'");
+			const char *ms_s = v.c_str() + colon + 1;
+			const unsigned long ms = std::strtoul(ms_s, &end, 10);
+			if (!*ms_s || *end || ms > 600000)
+				throw UsageError("--stall: expected N:MS (MS <= 600000), got '" +
+						 v + "'");
+			o.stalls.emplace_back(n, static_cast<uint32_t>(ms));
+		} else if (a.is("--no-gaps-after")) {
+			o.no_gaps_after = a.num<uint64_t>();
 		} else if (a.is("--sleep-ms")) {
 			o.sleep_ms = a.num<uint32_t>();
 		} else if (a.is("--min-frames")) {
@@ -410,6 +436,13 @@ private:
 			 seqs_.gaps() > o_.max_gaps)
 			problem(tag + "seq " + std::to_string(seq) + " after " +
 				std::to_string(prev_seq_) + " (gap)");
+		if (kind == SeqTracker::Kind::Gap && o_.no_gaps_after &&
+		    seqs_.frames() > *o_.no_gaps_after) {
+			late_gaps_ += seq - prev_seq_ - 1;
+			problem(tag + "seq " + std::to_string(seq) + " after " +
+				std::to_string(prev_seq_) + " (gap after frame " +
+				std::to_string(*o_.no_gaps_after) + ")");
+		}
 		prev_seq_ = seq;
 	}
 
@@ -466,8 +499,12 @@ private:
 
 	void slow_down()
 	{
-		if (o_.sleep_ms)
-			stop_.sleep_until(now_ns() + uint64_t{o_.sleep_ms} * 1000000ULL);
+		uint64_t ms = o_.sleep_ms;
+		for (const auto &[n, stall_ms] : o_.stalls)
+			if (n == frames_)
+				ms += stall_ms;
+		if (ms)
+			stop_.sleep_until(now_ns() + ms * 1000000ULL);
 	}
 
 	void run_read()
@@ -776,6 +813,10 @@ private:
 		if (!o_.allow_gaps && seqs_.gaps() > o_.max_gaps)
 			fails.push_back("gaps " + std::to_string(seqs_.gaps()) + " > " +
 					std::to_string(o_.max_gaps));
+		if (late_gaps_)
+			fails.push_back("frames missed after frame " +
+					std::to_string(*o_.no_gaps_after) + ": " +
+					std::to_string(late_gaps_));
 		if (seqerr_)
 			fails.push_back("buf.sequence not increasing: " + std::to_string(seqerr_));
 		if (errflag_)
@@ -838,7 +879,7 @@ private:
 				" badsize=%" PRIu64 " lat_p50_us=%" PRId64 " lat_p99_us=%" PRId64
 				" seqerr=%" PRIu64 " errflag=%" PRIu64
 				" fmt=%s size=%ux%u sizeimage=%zu elapsed_ms=%" PRIu64
-				"%s%s%s%s%s result=%s\n",
+				"%s%s%s%s%s%s result=%s\n",
 				io_name(o_.io), frames_, first.c_str(), last.c_str(), seqs_.gaps(),
 				seqs_.duplicates(), seqs_.out_of_order(), torn_, badsize_, p50, p99,
 				seqerr_, errflag_, fmt.c_str(), pix.width, pix.height, sizeimage_,
@@ -851,6 +892,9 @@ private:
 				o_.max_age_ms
 					? (" max_age_ms=" + std::to_string(max_age_ns_ / 1000000))
 						  .c_str()
+					: "",
+				o_.no_gaps_after
+					? (" late_gaps=" + std::to_string(late_gaps_)).c_str()
 					: "",
 				mapping_summary().c_str(), ok ? "ok" : "fail");
 		}
@@ -892,6 +936,7 @@ private:
 	bool source_changed_ = false;
 	uint64_t start_ns_ = 0, elapsed_ns_ = 0, last_progress_ns_ = 0;
 	uint64_t frames_ = 0, torn_ = 0, badsize_ = 0, seqerr_ = 0, errflag_ = 0;
+	uint64_t late_gaps_ = 0; // frames missed after --no-gaps-after K
 	uint64_t prev_seq_ = 0;
 	uint32_t restreams_ = 0;
 	uint64_t repeats_ = 0, tserr_ = 0;

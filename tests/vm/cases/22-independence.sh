@@ -16,10 +16,10 @@ FRAMES=$((160 * ${LB_TEST_TIMEOUT_SCALE:-1}))
 FPS=15
 DQ_MS=$((5000 * ${LB_TEST_TIMEOUT_SCALE:-1}))   # a joining handle's first frame
 
-# wait_readers N: until N handles hold capture buffers
+# wait_readers N: until N readers get frames (streaming or read())
 wait_readers() {
-	wait_for "[ \$(cat $SYS/readers) -ge $1 ]" 60 ||
-		{ echo "only $(cat $SYS/readers) of $1 readers got ready"; return 1; }
+	wait_for "[ \$(cat $SYS/readers_streaming) -ge $1 ]" 60 ||
+		{ echo "only $(cat $SYS/readers_streaming) of $1 readers got ready"; return 1; }
 }
 # wait_written N: until the writer has written N frames (relative to $base)
 wait_written() {
@@ -81,7 +81,19 @@ for io in mmap read; do
 		>"$O/behind-$io.log" 2>&1 &
 	behind+=($!)
 done
-wait_readers 9
+# late once by 9 periods (600 ms after their 10th frame), they lose frames and
+# are behind; caught up, they wait for frames again and so are behind no
+# more: late by 2.5 periods (170 ms after their 30th frame) they lose nothing
+# (up to 4 frames wait again), where one frame waiting would lose 1-2
+caught=()
+for io in mmap read; do
+	"$T/lb-reader" -d /dev/video30 --io $io --buffers 8 --count 50 \
+		--stall 10:600 --stall 30:170 --allow-gaps --no-gaps-after 20 \
+		--timeout-ms $((8000 * ${LB_TEST_TIMEOUT_SCALE:-1})) \
+		>"$O/caught-up-$io.log" 2>&1 &
+	caught+=($!)
+done
+wait_readers 11
 ok readers-ready $? "readers did not all start"
 
 base=$(cat $SYS/frames_written)
@@ -147,6 +159,16 @@ for i in 0 1; do
 	wait "${behind[$i]}"
 	ok "behind-newest-$io" $? "$(grep -m1 FAIL "$O/behind-$io.log" || tail -n 1 "$O/behind-$io.log")"
 	sed 's/^/  /' "$O/behind-$io.log"
+done
+for i in 0 1; do
+	io=${ios[$i]}
+	wait "${caught[$i]}"
+	rc=$?
+	out=$(tail -n 1 "$O/caught-up-$io.log")
+	# the first stall must have cost frames, else nothing was behind
+	[ $rc -eq 0 ] && [ "$(kv "$out" gaps)" -gt 0 ]
+	ok "caught-up-$io" $? "$(grep -m1 FAIL "$O/caught-up-$io.log" || echo "$out")"
+	sed 's/^/  /' "$O/caught-up-$io.log"
 done
 
 # the writer never waits for readers: FRAMES at FPS, plus generous slack
