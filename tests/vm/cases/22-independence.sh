@@ -5,6 +5,7 @@
 # with SIGKILL mid-stream, sleep between frames or stop (SIGSTOP) entirely.
 # Those that fall behind (sleep, stop) get the newest frames next, not the
 # frames that waited for them: --max-age-ms bounds how old a frame may be.
+# Those that catch up after a stall lose nothing to a shorter one later.
 # timeout: 300
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
