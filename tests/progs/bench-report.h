@@ -300,7 +300,7 @@ inline int run_report(const ReportOpts &o)
 			Obj rat;
 			for (const char *k : {"delivered_fps", "written_fps", "cpu_us_per_frame",
 					      "sys_us_per_frame", "lat_p50_us", "lat_p99_us",
-					      "call_p50_us", "vmalloc_kb"})
+					      "lat_p99_later_us", "call_p50_us", "vmalloc_kb"})
 				rat[k] = fmt_num(ratio(num(&a, k), num(b, k)).value_or(NAN), 3);
 			rat["vm_speed"] = fmt_num(ratio(speed(&a), speed(b)).value_or(NAN), 3);
 			j << "    {\"id\": " << json_str(get(&a, "id"))

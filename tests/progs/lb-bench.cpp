@@ -56,6 +56,9 @@ constexpr uint32_t kOutput = V4L2_BUF_TYPE_VIDEO_OUTPUT;
 constexpr uint32_t kCapture = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 constexpr int kMaxReaders = 16;
 constexpr uint32_t kMaxLat = 1u << 15; // latency samples kept per reader
+// lat_p99_later_us leaves out the stream's first frames: the start (new
+// memory, first mappings) is one slow moment that can decide a short row's p99
+constexpr uint32_t kSteadyAfter = 10;
 constexpr uint64_t kMs = 1000000ULL;
 constexpr uint64_t kSec = 1000000000ULL;
 
@@ -1098,6 +1101,7 @@ private:
 		uint64_t dropped = 0, user = w.cpu_user_us, sys = w.cpu_sys_us;
 		double fps_min = INFINITY, fps_sum = 0;
 		std::vector<int64_t> lat;
+		std::vector<int64_t> lat_later; // frames after the stream's first kSteadyAfter
 		struct Worst {
 			uint32_t us, seq;
 			int reader;
@@ -1122,6 +1126,8 @@ private:
 			fps_sum += fps;
 			for (uint32_t k = 0; k < r.nlat && k < kMaxLat; k++) {
 				lat.push_back(r.lat_us[k]);
+				if (r.lat_seq[k] > kSteadyAfter)
+					lat_later.push_back(r.lat_us[k]);
 				worst.push_back({r.lat_us[k], r.lat_seq[k], i});
 			}
 			if (r.error[0])
@@ -1214,6 +1220,9 @@ private:
 		add("lat_p50_us", lat.empty() ? "null" : std::to_string(percentile(lat, 50)));
 		add("lat_p99_us", lat.empty() ? "null" : std::to_string(percentile(lat, 99)));
 		add("lat_max_us", lat.empty() ? "null" : std::to_string(percentile(lat, 100)));
+		// without the start of the stream, which one slow moment can dominate
+		add("lat_p99_later_us",
+		    lat_later.empty() ? "null" : std::to_string(percentile(lat_later, 99)));
 		const size_t nworst = std::min<size_t>(worst.size(), 6);
 		std::partial_sort(worst.begin(), worst.begin() + static_cast<long>(nworst),
 				  worst.end(),
