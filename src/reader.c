@@ -491,7 +491,7 @@ static int lb_reader_read_wait(struct lb_dev *dev, struct lb_fh *fh,
 			fh->rd_moved = false;
 			return 0;
 		}
-		fh->behind = false;	/* it waits for a frame ("Newest frames") */
+		lb_reader_looking(fh);	/* finds none waiting */
 		if (nonblock)
 			return -EAGAIN;
 		mutex_unlock(&dev->lock);
@@ -607,7 +607,7 @@ __poll_t lb_reader_poll(struct lb_dev *dev, struct lb_fh *fh,
 	else if (lb_reader_readable(fh))
 		res |= EPOLLIN | EPOLLRDNORM;
 	else
-		fh->behind = false;	/* it waits for a frame ("Newest frames") */
+		lb_reader_looking(fh);	/* finds none waiting */
 	return res;
 }
 
@@ -677,13 +677,14 @@ static void lb_reader_move_on(struct lb_dev *dev, struct lb_fh *fh)
 }
 
 /*
- * @fh looks for a frame to dequeue (VIDIOC_DQBUF, poll()): if none waits, it
+ * @fh looks for a frame (VIDIOC_DQBUF, poll(), read()): if none waits, it
  * keeps up, and is behind no more. Called with the lock.
  */
 void lb_reader_looking(struct lb_fh *fh)
 {
 	lockdep_assert_held(&fh->dev->lock);
-	if (lb_reader_none_done(&fh->cap_q))
+	if (fh->rd_mode ? !lb_reader_readable(fh) :
+			  lb_reader_none_done(&fh->cap_q))
 		fh->behind = false;
 }
 
