@@ -223,6 +223,7 @@ struct Slot {
 	char error[300];
 	uint64_t frames; // writer: written after the start; reader: received
 	uint64_t unique; // reader: distinct seqs received
+	uint64_t intact; // reader: distinct seqs received intact (not torn, not corrupt)
 	uint64_t torn, corrupt, badsize, dups, ooo, gaps;
 	uint64_t bytes; // writer: payload bytes written after the start
 	uint64_t cpu_user_us, cpu_sys_us;
@@ -230,6 +231,7 @@ struct Slot {
 	uint32_t nlat;   // reader: latencies; writer: durations of its write()/QBUF
 	uint32_t lat_us[kMaxLat];
 	uint32_t lat_seq[kMaxLat]; // the frame each latency sample belongs to
+	bool lat_ok[kMaxLat];      // reader: the sample's frame was intact (else torn)
 };
 
 struct Shared {
@@ -560,6 +562,7 @@ public:
 		slot_.cpu_user_us = c1.user_us - c0.user_us;
 		slot_.cpu_sys_us = c1.sys_us - c0.sys_us;
 		slot_.unique = seqs_.frames() - seqs_.duplicates();
+		slot_.intact = intact_seqs_.frames() - intact_seqs_.duplicates();
 		slot_.dups = seqs_.duplicates() + stale0_;
 		if (!blocked_.empty() && note_.empty())
 			note_ = "blocked in " + blocked_ +
@@ -723,8 +726,14 @@ private:
 		}
 		if (has_header)
 			(void)seqs_.add(c.seq);
-		if (c.ok && slot_.nlat < kMaxLat) {
+		if (c.ok)
+			(void)intact_seqs_.add(c.seq);
+		// A torn frame's header is one frame's, read before its body was
+		// overwritten: its stamp is that frame's, so its latency is measured
+		// too (kept apart: lat_p99_all_us).
+		if ((c.ok || c.fault == Fault::Torn) && slot_.nlat < kMaxLat) {
 			slot_.lat_seq[slot_.nlat] = c.seq;
+			slot_.lat_ok[slot_.nlat] = c.ok;
 			slot_.lat_us[slot_.nlat++] = static_cast<uint32_t>(
 				std::min<uint64_t>(t > c.ts ? (t - c.ts) / 1000 : 0, UINT32_MAX));
 		}
@@ -738,6 +747,7 @@ private:
 	BufferPool pool_; // after the devices: unmapped before they close
 	std::vector<uint8_t> rbuf_;
 	SeqTracker seqs_;
+	SeqTracker intact_seqs_;
 	std::string first_problem_, note_;
 	bool zero_seen_ = false;
 	std::string blocked_;
@@ -1096,11 +1106,13 @@ private:
 			window_ms = std::max(nominal_ms, static_cast<double>(w.end_ns - go) / 1e6);
 		const double window_s = window_ms / 1000.0;
 
-		uint64_t delivered = 0, torn = 0, corrupt = 0, badsize = 0, dups = 0, ooo = 0,
-			 gaps = 0;
+		uint64_t delivered = 0, intact = 0, torn = 0, corrupt = 0, badsize = 0, dups = 0,
+			 ooo = 0, gaps = 0;
 		uint64_t dropped = 0, user = w.cpu_user_us, sys = w.cpu_sys_us;
-		double fps_min = INFINITY, fps_sum = 0;
-		std::vector<int64_t> lat;
+		double fps_min = INFINITY, fps_sum = 0, intact_fps_sum = 0;
+		// latencies of intact frames; of those and the torn ones (a torn
+		// frame is as late as its header)
+		std::vector<int64_t> lat, lat_all;
 		std::vector<int64_t> lat_later; // frames after the stream's first kSteadyAfter
 		struct Worst {
 			uint32_t us, seq;
@@ -1111,6 +1123,7 @@ private:
 		for (int i = 1; i <= o_.readers; i++) {
 			const Slot &r = sh.slots[i];
 			delivered += r.unique;
+			intact += r.intact;
 			torn += r.torn;
 			corrupt += r.corrupt;
 			badsize += r.badsize;
@@ -1124,7 +1137,11 @@ private:
 			const double fps = static_cast<double>(r.unique) / window_s;
 			fps_min = std::min(fps_min, fps);
 			fps_sum += fps;
+			intact_fps_sum += static_cast<double>(r.intact) / window_s;
 			for (uint32_t k = 0; k < r.nlat && k < kMaxLat; k++) {
+				lat_all.push_back(r.lat_us[k]);
+				if (!r.lat_ok[k])
+					continue;
 				lat.push_back(r.lat_us[k]);
 				if (r.lat_seq[k] > kSteadyAfter)
 					lat_later.push_back(r.lat_us[k]);
@@ -1199,6 +1216,9 @@ private:
 		addn("delivered", delivered);
 		add("delivered_fps", fmt_num(fps_sum / o_.readers));
 		add("delivered_fps_min", fmt_num(std::isfinite(fps_min) ? fps_min : 0));
+		// frames a viewer can use: distinct frames received neither torn nor corrupt
+		addn("intact", intact);
+		add("intact_fps", fmt_num(intact_fps_sum / o_.readers));
 		addn("dropped", dropped);
 		addn("gaps", gaps);
 		addn("dups", dups);
@@ -1215,6 +1235,8 @@ private:
 		    delivered ? fmt_num(static_cast<double>(cpu) / delivered, 1) : "null");
 		add("sys_us_per_frame",
 		    delivered ? fmt_num(static_cast<double>(sys) / delivered, 1) : "null");
+		add("cpu_us_per_intact_frame",
+		    intact ? fmt_num(static_cast<double>(cpu) / intact, 1) : "null");
 		addn("machine_busy_ms", busy1_ >= busy0_ ? busy1_ - busy0_ : 0);
 		addn("lat_n", lat.size());
 		add("lat_p50_us", lat.empty() ? "null" : std::to_string(percentile(lat, 50)));
@@ -1223,6 +1245,11 @@ private:
 		// without the start of the stream, which one slow moment can dominate
 		add("lat_p99_later_us",
 		    lat_later.empty() ? "null" : std::to_string(percentile(lat_later, 99)));
+		// over every frame whose header was read, torn ones too: a driver
+		// whose late frames tear does not drop them from its tail
+		addn("lat_all_n", lat_all.size());
+		add("lat_p99_all_us",
+		    lat_all.empty() ? "null" : std::to_string(percentile(lat_all, 99)));
 		const size_t nworst = std::min<size_t>(worst.size(), 6);
 		std::partial_sort(worst.begin(), worst.begin() + static_cast<long>(nworst),
 				  worst.end(),
