@@ -479,10 +479,15 @@ lb_driver_memory() {
 		printf "%s%s %s", n++ ? " " : "", $1, $2 }' /sys/kernel/debug/v4l2loopback/memory
 }
 
-# lb_wait_readers N: until the device (SYS) counts N readers, 60 s (scaled)
+# lb_wait_readers N [ATTR]: until the device (SYS) counts N in sysfs ATTR,
+# 60 s (scaled). ATTR readers_streaming (the default): readers that get frames
+# now (streaming, or reading with read()), so none misses a frame written
+# after this returns; readers: handles that hold capture buffers, streaming
+# or not (a handle that asked for buffers and stops there).
 lb_wait_readers() {
-	wait_for "[ \$(cat $SYS/readers) -ge $1 ]" 60 ||
-		{ log "only $(cat "$SYS/readers") of $1 readers got ready"; return 1; }
+	local attr=${2:-readers_streaming}
+	wait_for "[ \$(cat $SYS/$attr) -ge $1 ]" 60 ||
+		{ log "only $(cat "$SYS/$attr") of $1 readers got ready ($attr)"; return 1; }
 }
 
 # Readers in the background: a case's reader function starts one writing to

@@ -7,18 +7,7 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 need_module
 
-# wait_readers N: until N readers get frames on video30 (streaming or read())
-wait_readers() {
-	local i
-	for i in $(seq "$(lb_scaled 200)"); do
-		[ "$(cat $SYS/readers_streaming)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	echo "only $(cat $SYS/readers_streaming) of $1 readers got ready"
-	return 1
-}
-
-# run_readers TAG: wait for every reader pid in $pids and record each result
+# collect TAG: wait for every reader pid in $pids and record each result
 collect() {
 	local tag=$1 i
 	for i in "${!pids[@]}"; do
@@ -53,7 +42,7 @@ done
 	--count 10 --min-frames 5 --allow-gaps --timeout-ms 20000 \
 	>"$LB_OUT/$LB_CASE-8r-slow.log" 2>&1 &
 pids+=($!) names+=(slow)
-wait_readers 9
+lb_wait_readers 9
 ok readers-ready $? "readers did not all start"
 before=$(cat $SYS/frames_written)
 check writer-write "$T/lb-writer" -d /dev/video30 --size 320x240 --count 120 \
@@ -71,7 +60,7 @@ for wio in mmap userptr dmabuf; do
 			>"$LB_OUT/$LB_CASE-w$wio-$rio.log" 2>&1 &
 		pids+=($!) names+=("$rio")
 	done
-	wait_readers 2
+	lb_wait_readers 2
 	check writer-$wio "$T/lb-writer" -d /dev/video30 --size 320x240 \
 		--count 60 --fps 30 --io $wio --dmabuf-from /dev/video31
 	collect w$wio

@@ -17,11 +17,6 @@ FRAMES=$((160 * ${LB_TEST_TIMEOUT_SCALE:-1}))
 FPS=15
 DQ_MS=$((5000 * ${LB_TEST_TIMEOUT_SCALE:-1}))   # a joining handle's first frame
 
-# wait_readers N: until N readers get frames (streaming or read())
-wait_readers() {
-	wait_for "[ \$(cat $SYS/readers_streaming) -ge $1 ]" 60 ||
-		{ echo "only $(cat $SYS/readers_streaming) of $1 readers got ready"; return 1; }
-}
 # wait_written N: until the writer has written N frames (relative to $base)
 wait_written() {
 	wait_for "[ \$(cat $SYS/frames_written) -ge $((base + $1)) ]" 60 ||
@@ -94,7 +89,7 @@ for io in mmap read; do
 		>"$O/caught-up-$io.log" 2>&1 &
 	caught+=($!)
 done
-wait_readers 11
+lb_wait_readers 11
 ok readers-ready $? "readers did not all start"
 
 base=$(cat $SYS/frames_written)

@@ -13,10 +13,6 @@ need_module
 
 O=$(case_out)
 
-wait_readers() {
-	wait_for "[ \$(cat $SYS/readers) -ge $1 ]" 60 ||
-		{ echo "only $(cat $SYS/readers) of $1 readers got ready"; return 1; }
-}
 # wait_written N: until frames_written >= N
 wait_written() {
 	wait_for "[ \$(cat $SYS/frames_written) -ge $1 ]" 60 ||
@@ -98,7 +94,7 @@ for io in mmap read userptr; do
 		--expect-fmt YUYV:320x240 --timeout-ms 30000
 	pids+=($!) tags+=("resume-$io")
 done
-wait_readers 3
+lb_wait_readers 3
 base=$(written)
 # (12 fps: a read() reader has 2 buffers, and the VM may be slow)
 "$T/lb-writer" -d /dev/video30 --size 320x240 --count 0 --fps 12 --io mmap \
@@ -128,7 +124,7 @@ for io in mmap read; do
 	reader orphan-$io --io $io --count 0 --min-frames 10 --allow-gaps --timeout-ms 8000
 	pids+=($!) tags+=("orphan-$io")
 done
-wait_readers 2
+lb_wait_readers 2
 base=$(written)
 "$T/lb-writer" -d /dev/video30 --size 320x240 --count 0 --fps 20 --io write \
 	>"$O/w-orphan.log" 2>&1 &
@@ -191,7 +187,7 @@ le=$!
 	drain 153600 20000 --expect EPIPE g_fmt capture --expect ok \
 	read 230400 20000 --expect ok >"$O/change-readio.log" 2>&1 &
 lrd=$!
-wait_readers 6
+lb_wait_readers 6 readers
 lb_sleep 1 # the event listener subscribes
 check writer-yuyv "$T/lb-writer" -d /dev/video30 --size 320x240 --count 20 --fps 20 --io mmap
 check writer-rgb24 "$T/lb-writer" -d /dev/video30 --fmt RGB24 --size 320x240 \
@@ -257,7 +253,7 @@ early=$!
 	poll in 2000 --expect EAGAIN poll in 30000 --expect ok \
 	dqbuf capture 5000 --expect ok >"$O/early-poll.log" 2>&1 &
 ep=$!
-wait_readers 2
+lb_wait_readers 2 readers
 wait_for "grep -q EAGAIN $O/early-poll.log" 30
 ok no-frame-no-poll $? "poll() before any writer: $(head -n 5 "$O/early-poll.log" | tail -n 1)"
 kill -0 $early 2>/dev/null
@@ -288,7 +284,7 @@ seq_readers() {
 			--expect-fmt YUYV:320x240 --timeout-ms 30000
 		pids+=($!)
 	done
-	wait_readers 2
+	lb_wait_readers 2
 }
 # seq_readers_end TAG FIRST: they got exactly the 10 frames FIRST..FIRST+9
 seq_readers_end() {

@@ -16,10 +16,6 @@ R_MS=$((10000 * ${LB_TEST_TIMEOUT_SCALE:-1}))   # readers' limit for their 10 fr
 UNLISTED="NV12 NV21 NV16 NV61"
 COMPRESSED=" MJPG JPEG H264 HEVC VP80 VP90 AV1F "
 
-wait_readers() {
-	wait_for "[ \$(cat $SYS/readers) -ge $1 ]" 60 ||
-		{ echo "only $(cat $SYS/readers) of $1 readers got ready"; return 1; }
-}
 # ioctl_out ARGS...: lb-ioctl's output lines (stdout only)
 ioctl_out() {
 	"$T/lb-ioctl" -d /dev/video30 "$@" 2>>"$O/ioctl.err"
@@ -130,7 +126,7 @@ si=$(ioctl_out g_fmt capture | sed -n 's/.*sizeimage=//p')
 	qbuf capture 1 streamon capture --expect ok dqbuf capture 20000 --expect ok \
 	dqbuf capture 20000 --expect ok >"$O/var-size.log" 2>&1 &
 vs=$!
-wait_readers 1
+lb_wait_readers 1 readers
 "$T/lb-writer" -d /dev/video30 --fmt MJPG --size $SIZE --count 2 --fps 10 --io mmap --quiet
 wait $vs
 ok var-size-ioctls $? "$(grep -m1 expected "$O/var-size.log")"

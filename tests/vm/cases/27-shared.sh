@@ -74,7 +74,6 @@ for wio in write mmap userptr dmabuf; do
 			--expect-fmt YUYV:320x240
 	done
 	lb_wait_readers 5
-	lb_sleep 1 # a reader counts from REQBUFS on; its STREAMON comes after
 	check "w$wio-writer" "$T/lb-writer" -d /dev/video30 --size 320x240 --count 44 \
 		--fps 30 --io "$wio" --dmabuf-from /dev/video31 --quiet
 	lb_collect "w$wio"

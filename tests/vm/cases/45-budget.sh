@@ -190,7 +190,6 @@ mark=$(kmsg_mark)
 	touch 0 --expect ok sleep-ms "$(lb_scaled 1500)" >"$O/cow.log" 2>&1 &
 p=$!
 lb_wait_readers 1
-lb_sleep 0.5 # its STREAMON
 check cow-writer "$T/lb-writer" -d "$D" --size 1280x720 --count 1 --io write --quiet
 wait_for "[ \$(grep -c . $O/cow.log) -ge 8 ] || ! kill -0 $p" 30 # touch, EXPBUF done
 u1=$(used)
@@ -234,7 +233,7 @@ hog=$!
 "$T/lb-adversary" bufs -d "$D" --handles 2 --buffers 16 --bytes $((1 << 20)) --mode expbuf \
 	--ms 2000 --hold-ms "$HOLD" >"$O/exporter.log" 2>&1 &
 exporter=$!
-lb_wait_readers 6
+lb_wait_readers 6 readers # the exporters hold buffers, they do not stream
 (
 	while :; do
 		cat "$SYS/memory_used_kb"
