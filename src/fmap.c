@@ -6,8 +6,10 @@
  * The writer's MMAP buffer is a frame that the writer fills through its
  * mapping, writable. When it is queued the buffer trades it for a fresh
  * frame (lb_fmap_swap()): the writer's mappings of the old one are zapped
- * first, so the frame is published without a copy and nobody writes into
- * it again; the writer's next access maps the fresh frame, in one fault.
+ * first (at the start of its QBUF, without the device lock:
+ * lb_fmap_unmap_early()), so the frame is published without a copy and
+ * nobody writes into it again; the writer's next access maps the fresh
+ * frame, in one fault.
  *
  * A buffer that shows a frame maps the frame's pages into the reader
  * read-only, the whole window on the first fault (one fault per frame and
@@ -56,9 +58,10 @@
  *    @mapped_id, @stale, @mapping and @vpriv. Taken in the fault handlers
  *    (under the mm's mmap or VMA lock), by vm_ops close (mmap_lock held)
  *    and by lb_fmap_show()/lb_fmap_clear()/the private fallback (under the
- *    device lock), and by lb_fmap_settle() after a DQBUF, which drops the
- *    device lock for it (holding a reference to the buffer, which may be
- *    freed meanwhile). Order: device lock -> @lock; mmap_lock -> @lock;
+ *    device lock), and by lb_fmap_settle() after a DQBUF and
+ *    lb_fmap_unmap_early() before a writer's QBUF, which drop the device
+ *    lock for it (holding a reference to the buffer, which may be freed
+ *    meanwhile). Order: device lock -> @lock; mmap_lock -> @lock;
  *    @lock -> i_mmap_rwsem (unmap_mapping_range()). Nothing takes the
  *    device lock or an mmap_lock under @lock.
  *  - PTEs are inserted under @lock, and only to what the buffer shows:
@@ -824,6 +827,26 @@ struct lb_frame *lb_fmap_shown(struct vb2_buffer *vb)
 }
 
 /*
+ * Run @zap on @m under its @lock, with the device lock @unlock dropped
+ * meanwhile, so that the writer and the other readers do not wait for
+ * this buffer's page tables; returns with @unlock held again. A reference
+ * keeps @m, which vb2 may free meanwhile (vb2's own reference is safe to
+ * count on while @unlock is held: vb2 drops it under that lock).
+ */
+static void lb_fmap_zap_unlocked(struct lb_fmap *m, struct mutex *unlock,
+				 void (*zap)(struct lb_fmap *m))
+{
+	lockdep_assert_held(unlock);
+	refcount_inc(&m->users);
+	mutex_unlock(unlock);
+	mutex_lock(&m->lock);
+	zap(m);
+	mutex_unlock(&m->lock);
+	lb_fmap_drop(m);
+	mutex_lock(unlock);
+}
+
+/*
  * The application gets @vb (DQBUF, or the stream stopped): from now on its
  * mappings show its frame and nothing else. Mappings of other memory that
  * delivery left to it (@stale) are zapped here; with @unlock (the device
@@ -843,19 +866,11 @@ void lb_fmap_settle(struct vb2_buffer *vb, struct mutex *unlock)
 	m = lb_fmap_of(vb);
 	mutex_lock(&m->lock);
 	later = m->stale && unlock;
-	if (later)
-		refcount_inc(&m->users);	/* the buffer may go meanwhile */
-	else
+	if (!later)
 		lb_fmap_settle_locked(m);
 	mutex_unlock(&m->lock);
-	if (!later)
-		return;
-	mutex_unlock(unlock);
-	mutex_lock(&m->lock);
-	lb_fmap_settle_locked(m);
-	mutex_unlock(&m->lock);
-	lb_fmap_drop(m);
-	mutex_lock(unlock);
+	if (later)
+		lb_fmap_zap_unlocked(m, unlock, lb_fmap_settle_locked);
 }
 
 /*
@@ -894,6 +909,32 @@ void lb_fmap_forget(struct vb2_buffer *vb)
 }
 
 /*
+ * The writer is about to queue @vb (QBUF): its mappings are zapped now,
+ * with the device lock @unlock dropped, so that the writer's page tables
+ * (a PTE per page of the frame) do not keep the readers waiting for the
+ * lock. lb_fmap_swap() then finds nothing mapped, unless the writer touched
+ * the buffer meanwhile (it zaps that under the lock, as before). Only an
+ * early start: QBUF may still fail, and the writer's next access maps the
+ * same frame again. Called with the device lock, which it holds again when
+ * it returns.
+ */
+void lb_fmap_unmap_early(struct vb2_buffer *vb, struct mutex *unlock)
+{
+	struct lb_fmap *m;
+	bool mapped;
+
+	lockdep_assert_held(unlock);
+	if (!vb || !lb_fmap_shares(vb) || !lb_fmap_of(vb)->out)
+		return;
+	m = lb_fmap_of(vb);
+	mutex_lock(&m->lock);
+	mapped = m->mapped;
+	mutex_unlock(&m->lock);
+	if (mapped)
+		lb_fmap_zap_unlocked(m, unlock, lb_fmap_zap_all);
+}
+
+/*
  * The writer queued @vb: it gives up the frame it holds, which nothing maps
  * any more when this returns (the caller's reference), and holds @fresh
  * from now on. Called with the device lock.
@@ -905,6 +946,8 @@ struct lb_frame *lb_fmap_swap(struct vb2_buffer *vb, struct lb_frame *fresh)
 
 	lockdep_assert_held(vb->vb2_queue->lock);
 	mutex_lock(&m->lock);
+	if (m->mapped)	/* touched again since lb_fmap_unmap_early() */
+		atomic_long_inc(&lb_swaps_zapped);
 	lb_fmap_zap_all(m);
 	f = m->frame;
 	m->frame = fresh;

@@ -100,6 +100,8 @@ atomic_long_t lb_fmaps_live;
 /* frames shown in buffers that mapped their memory already, or that had to zap */
 atomic_long_t lb_shows_kept;
 atomic_long_t lb_shows_zapped;
+/* writer's QBUFs that found its buffer mapped again after the early zap */
+atomic_long_t lb_swaps_zapped;
 static struct dentry *lb_debugfs;
 /* runs the pools' refills; destroyed (drained) at module exit */
 static struct workqueue_struct *lb_frame_wq;
@@ -477,7 +479,7 @@ bool lb_mem_tight(struct lb_pool *pool)
 
 static int lb_memory_show(struct seq_file *s, void *unused)
 {
-	seq_printf(s, "frames %ld\npooled %ld\nframe_pages %ld\nbuffers %ld\nown_pages %ld\ncharged_kb %ld\nframes_made %ld\nframes_freed %ld\nshows_kept %ld\nshows_zapped %ld\n",
+	seq_printf(s, "frames %ld\npooled %ld\nframe_pages %ld\nbuffers %ld\nown_pages %ld\ncharged_kb %ld\nframes_made %ld\nframes_freed %ld\nshows_kept %ld\nshows_zapped %ld\nswaps_zapped %ld\n",
 		   atomic_long_read(&lb_frames_live),
 		   atomic_long_read(&lb_frames_pooled),
 		   atomic_long_read(&lb_frame_pages_live),
@@ -487,7 +489,8 @@ static int lb_memory_show(struct seq_file *s, void *unused)
 		   atomic_long_read(&lb_frames_made),
 		   atomic_long_read(&lb_frames_freed),
 		   atomic_long_read(&lb_shows_kept),
-		   atomic_long_read(&lb_shows_zapped));
+		   atomic_long_read(&lb_shows_zapped),
+		   atomic_long_read(&lb_swaps_zapped));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(lb_memory);

@@ -49,6 +49,7 @@ extern atomic_long_t lb_own_pages_live;
 extern atomic_long_t lb_fmaps_live;
 extern atomic_long_t lb_shows_kept;
 extern atomic_long_t lb_shows_zapped;
+extern atomic_long_t lb_swaps_zapped;
 
 struct lb_pool;
 
@@ -91,6 +92,7 @@ void lb_fmap_forget(struct vb2_buffer *vb);
 int lb_fmap_export(struct vb2_buffer *vb, bool *had_frame);
 struct lb_pool *lb_queue_pool(struct vb2_queue *q);
 bool lb_fmap_maps(struct vb2_buffer *vb, struct lb_frame *f, bool *any);
+void lb_fmap_unmap_early(struct vb2_buffer *vb, struct mutex *unlock);
 struct lb_frame *lb_fmap_swap(struct vb2_buffer *vb, struct lb_frame *fresh);
 int lb_fmap_set_memory(struct vb2_queue *q, u32 memory, bool free);
 

@@ -428,6 +428,9 @@ static int lb_qbuf(struct file *file, void *priv, struct v4l2_buffer *b)
 
 	if (!q)
 		return ret;
+	/* first: it may drop the lock for a while (fmap.c) */
+	if (V4L2_TYPE_IS_OUTPUT(q->type) && b->memory == V4L2_MEMORY_MMAP)
+		lb_fmap_unmap_early(vb2_get_buffer(q, b->index), q->lock);
 	ret = vb2_qbuf(q, vdev->v4l2_dev->mdev, b);
 	if (!ret)
 		lb_fix_cap_offset(b);

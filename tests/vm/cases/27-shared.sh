@@ -115,8 +115,8 @@ memory wscribble-memory 1
 # delivery often leaves a buffer mapping other memory, zapped only when its
 # reader dequeues it (fmap.c "Reuse"). Every frame is content-checked, also
 # through a second mapping of each buffer.
-zapped() { awk '$1 == "shows_zapped" { print $2 }' "$MEM"; }
-z0=$(zapped)
+zapped() { awk -v k="${1:-shows_zapped}" '$1 == k { print $2 }' "$MEM"; }
+z0=$(zapped) s0=$(zapped swaps_zapped)
 for n in 1 2 3; do
 	reader "remap$n" --io mmap --buffers 2 --count 0 --min-frames 20 --allow-gaps \
 		--map-twice --timeout-ms "$(lb_scaled 3000)"
@@ -125,10 +125,14 @@ lb_wait_readers 3
 check remap-writer "$T/lb-writer" -d /dev/video30 --size 640x480 --count 300 \
 	--fps 0 --io mmap --quiet
 lb_collect remap
-z1=$(zapped)
+z1=$(zapped) s1=$(zapped swaps_zapped)
 log "deliveries that left a buffer mapping other memory: $((z1 - z0))"
 [ "$((z1 - z0))" -gt 0 ]
 ok remap-zapped $? "deliveries that left a buffer mapping other memory: $((z1 - z0)) (expected some)"
+# the writer's mappings went at the start of each QBUF, without the device
+# lock (fmap.c lb_fmap_unmap_early()): none was left for the swap under it
+expect_eq remap-writer-unmapped-early 0 "$((s1 - s0))" \
+	"QBUFs of the MMAP writer whose buffer was still mapped under the device lock (debugfs swaps_zapped)"
 memory remap-memory 1
 
 # --- one buffer held for 10 s --------------------------------------------
