@@ -159,8 +159,11 @@ reader witness --io mmap --buffers 24 --count 40 --max-gaps 0 --expect-first-seq
 	--timeout-ms 60000 >"$O/killed.log" 2>&1 &
 k=$!
 lb_wait_readers 3
-"$T/lb-writer" -d /dev/video30 --size 640x480 --count 44 --fps 30 --io mmap \
-	--quiet >"$O/stress-writer.log" 2>&1 &
+# a slow (debug) kernel gets a longer stream: the stress reader's work per
+# frame (copies on write, fork, pins) took ~190 ms there, and 44 frames gave
+# it 8-10 of its 10
+"$T/lb-writer" -d /dev/video30 --size 640x480 --count $((44 * ${LB_TEST_TIMEOUT_SCALE:-1})) \
+	--fps 30 --io mmap --quiet >"$O/stress-writer.log" 2>&1 &
 w=$!
 wait_for "[ \$(cat $SYS/frames_written) -ge 20 ]" 30
 kill -9 $k
