@@ -92,6 +92,8 @@ static atomic64_t lb_frame_ids;
 /* frame memories made and freed since the module loaded (the pool's misses) */
 static atomic_long_t lb_frames_made;
 static atomic_long_t lb_frames_freed;
+/* frames whose creator waited for new memory: the pool had none */
+static atomic_long_t lb_frames_missed;
 /* all devices' charges together, and their limit (half of RAM) */
 static atomic_long_t lb_mem_total;
 static unsigned long lb_mem_total_limit;
@@ -242,8 +244,11 @@ struct lb_frame *lb_frame_alloc(struct lb_pool *pool, size_t bytes, bool zero)
 
 	if (!bytes)
 		return NULL;
-	if (pool)
+	if (pool) {
 		f = lb_pool_take(pool, size);
+		if (!f)
+			atomic_long_inc(&lb_frames_missed);
+	}
 	if (!f)
 		f = lb_frame_new(pool, size, zero, false);
 	if (!f)
@@ -479,7 +484,7 @@ bool lb_mem_tight(struct lb_pool *pool)
 
 static int lb_memory_show(struct seq_file *s, void *unused)
 {
-	seq_printf(s, "frames %ld\npooled %ld\nframe_pages %ld\nbuffers %ld\nown_pages %ld\ncharged_kb %ld\nframes_made %ld\nframes_freed %ld\nshows_kept %ld\nshows_zapped %ld\nswaps_zapped %ld\n",
+	seq_printf(s, "frames %ld\npooled %ld\nframe_pages %ld\nbuffers %ld\nown_pages %ld\ncharged_kb %ld\nframes_made %ld\nframes_freed %ld\nframes_missed %ld\nshows_kept %ld\nshows_zapped %ld\nswaps_zapped %ld\n",
 		   atomic_long_read(&lb_frames_live),
 		   atomic_long_read(&lb_frames_pooled),
 		   atomic_long_read(&lb_frame_pages_live),
@@ -488,6 +493,7 @@ static int lb_memory_show(struct seq_file *s, void *unused)
 		   atomic_long_read(&lb_mem_total) >> 10,
 		   atomic_long_read(&lb_frames_made),
 		   atomic_long_read(&lb_frames_freed),
+		   atomic_long_read(&lb_frames_missed),
 		   atomic_long_read(&lb_shows_kept),
 		   atomic_long_read(&lb_shows_zapped),
 		   atomic_long_read(&lb_swaps_zapped));
@@ -500,8 +506,9 @@ DEFINE_SHOW_ATTRIBUTE(lb_memory);
  * /sys/kernel/debug/v4l2loopback/memory: the frames in use, the frames
  * kept in pools, the pages of both, the MMAP buffers alive, the pages
  * readers wrote into (tests check that they return to their baseline),
- * what all devices have charged to their budgets together, and how many
- * frame memories were made and freed (what the pools did not spare), and
+ * what all devices have charged to their budgets together, how many
+ * frame memories were made and freed (what the pools did not spare) and
+ * how often a caller had to wait for new memory (its pool was empty), and
  * how many frames reached a buffer that mapped them already or had to zap
  * the mappings of another (fmap.c "Reuse").
  * Nothing fails without debugfs.

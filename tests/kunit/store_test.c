@@ -114,14 +114,17 @@ static void pool_reuses_frames_of_its_size(struct kunit *test)
 {
 	struct lb_pool *pool = lb_pool_create();
 	struct lb_frame *a, *b, *c;
-	long pooled;
+	long pooled, missed;
 
 	KUNIT_ASSERT_NOT_NULL(test, pool);
 	lb_pool_resize(pool, 100);
 	pooled = atomic_long_read(&lb_frames_pooled);
+	missed = atomic_long_read(&lb_frames_missed);
 	a = lb_frame_alloc(pool, 100, false);
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	KUNIT_EXPECT_PTR_EQ(test, a->pool, pool);
+	/* the pool was empty: new memory, counted */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_missed), missed + 1);
 	/* it left the pool empty: a spare is made, zeroed */
 	flush_workqueue(lb_frame_wq);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_pooled), pooled + 1);
@@ -137,6 +140,8 @@ static void pool_reuses_frames_of_its_size(struct kunit *test)
 	c = lb_frame_alloc(pool, 100, false);
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_EXPECT_NULL(test, memchr_inv(c->vaddr, 0, c->size));
+	/* both came from the pool: no wait for new memory */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_missed), missed + 1);
 	flush_workqueue(lb_frame_wq);	/* the spare taken: another one */
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&lb_frames_pooled), pooled + 1);
 	lb_frame_put(c);
