@@ -342,35 +342,32 @@ inline int run_report(const ReportOpts &o)
 			auto rat = [&](const char *k, int prec) {
 				return fixed(ratio(num(&a, k), num(bb, k)), prec);
 			};
+			// "ours / old" of field @k, through @unit (ms, mb or as is)
+			auto both = [&](const char *k, int prec, auto unit) {
+				return fixed(unit(num(&a, k)), prec) + " / " +
+				       fixed(unit(num(bb, k)), prec);
+			};
+			auto as_is = [](std::optional<double> v) { return v; };
 			m << "| " << ++n << " | " << label(a) << " | "
-			  << fixed(num(&a, "written_fps"), 1) << " / "
-			  << fixed(num(bb, "written_fps"), 1) << " | "
-			  << fixed(num(&a, "delivered_fps"), 1) << " / "
-			  << fixed(num(bb, "delivered_fps"), 1) << " | " << rat("delivered_fps", 2)
-			  << " | " << fixed(ms(num(&a, "cpu_us_per_frame")), 2) << " / "
-			  << fixed(ms(num(bb, "cpu_us_per_frame")), 2) << " | "
+			  << both("written_fps", 1, as_is) << " | "
+			  << both("delivered_fps", 1, as_is) << " | " << rat("delivered_fps", 2)
+			  << " | " << both("cpu_us_per_frame", 2, ms) << " | "
 			  << rat("cpu_us_per_frame", 2) << " | "
 			  << fixed(ms(num(&a, "lat_p50_us")), 1) << " / "
 			  << fixed(ms(num(&a, "lat_p99_us")), 1) << " | "
 			  << fixed(ms(num(bb, "lat_p50_us")), 1) << " / "
 			  << fixed(ms(num(bb, "lat_p99_us")), 1) << " | " << rat("lat_p99_us", 2)
-			  << " | " << fixed(ms(num(&a, "call_p50_us")), 2) << " / "
-			  << fixed(ms(num(bb, "call_p50_us")), 2) << " | " << bad_frames(&a)
-			  << " / " << bad_frames(bb) << " | " << fixed(num(&a, "dropped"), 0)
-			  << " / " << fixed(num(bb, "dropped"), 0) << " | "
-			  << fixed(mb(num(&a, "vmalloc_kb")), 1) << " / "
-			  << fixed(mb(num(bb, "vmalloc_kb")), 1) << " | "
+			  << " | " << both("call_p50_us", 2, ms) << " | " << bad_frames(&a) << " / "
+			  << bad_frames(bb) << " | " << both("dropped", 0, as_is) << " | "
+			  << both("vmalloc_kb", 1, mb) << " | "
 			  << speed_cell(ratio(speed(&a), speed(b))) << " | " << status_text(&a)
 			  << " | " << status_text(b) << " |\n";
 			intact << "| " << n << " | " << label(a) << " | "
-			       << fixed(num(&a, "intact_fps"), 1) << " / "
-			       << fixed(num(bb, "intact_fps"), 1) << " | " << rat("intact_fps", 2)
-			       << " | " << fixed(ms(num(&a, "cpu_us_per_intact_frame")), 2) << " / "
-			       << fixed(ms(num(bb, "cpu_us_per_intact_frame")), 2) << " | "
+			       << both("intact_fps", 1, as_is) << " | " << rat("intact_fps", 2)
+			       << " | " << both("cpu_us_per_intact_frame", 2, ms) << " | "
 			       << rat("cpu_us_per_intact_frame", 2) << " | "
-			       << fixed(ms(num(&a, "lat_p99_all_us")), 1) << " / "
-			       << fixed(ms(num(bb, "lat_p99_all_us")), 1) << " | "
-			       << rat("lat_p99_all_us", 2) << " |\n";
+			       << both("lat_p99_all_us", 1, ms) << " | " << rat("lat_p99_all_us", 2)
+			       << " |\n";
 		}
 		// The columns above count a torn frame as delivered and leave it
 		// out of the latency: a driver whose late frames tear loses them
