@@ -4,12 +4,17 @@
  * ops of the MMAP buffers of readers and of the writer (struct lb_fmap).
  *
  * The writer's MMAP buffer is a frame that the writer fills through its
- * mapping, writable. When it is queued the buffer trades it for a fresh
- * frame (lb_fmap_swap()): the writer's mappings of the old one are zapped
- * first (at the start of its QBUF, without the device lock:
- * lb_fmap_unmap_early()), so the frame is published without a copy and
- * nobody writes into it again; the writer's next access maps the fresh
- * frame, in one fault.
+ * mapping, writable. When it is queued the buffer gives it up
+ * (lb_fmap_take()): the writer's mappings of it are zapped first (at the
+ * start of its QBUF, without the device lock: lb_fmap_unmap_early()), so
+ * the frame is published without a copy and nobody writes into it again.
+ * The buffer then holds no frame until the writer touches it again: its
+ * next fault takes a fresh frame (lb_fmap_out_frame()) and maps it, in one
+ * fault, in the writer's own time and without the device lock. A writer
+ * thus holds frames only in the buffers it is filling, and the frame it
+ * gets is the memory that came back to the pool last, which readers'
+ * queued buffers are likely to map still (see "Reuse"). A buffer queued
+ * again untouched gets its frame at QBUF.
  *
  * A buffer that shows a frame maps the frame's pages into the reader
  * read-only, the whole window on the first fault (one fault per frame and
@@ -81,7 +86,13 @@
  * Memory budget: a buffer charges what it allocates for a reader to its
  * device (frame.c "The budget"): own pages and private memory. A page a
  * reader writes beyond the budget is a SIGBUS, private memory beyond it
- * ENOMEM (EXPBUF). The writer's frames are charged as frames. Pages that
+ * ENOMEM (EXPBUF). A writer's buffer charges a frame's size when it is made
+ * (REQBUFS, CREATE_BUFS: ENOMEM beyond the budget) and keeps that charge
+ * while it holds no frame (@reserved); the frame it then gets takes the
+ * charge over (from the pool: charged already, the reservation goes), so
+ * the writer's fault never fails for the budget. Its QBUF charges the next
+ * reservation before it gives the frame up: ENOMEM beyond the budget, and
+ * the buffer keeps its frame. Pages that
  * a queued buffer keeps mapping after their frame was freed (Reuse) are
  * not charged: at most one frame per buffer the application does not own,
  * until it dequeues the buffer or the next frame reaches it; a stream that
@@ -135,10 +146,14 @@
  * @mapped_id: the id of the frame whose pages the mappings show [@lock]
  * @stale: they show other memory than @frame's: to be zapped before the
  *         application gets the buffer or anything is mapped [@lock]
+ * @reserved: a writer's buffer without a frame: @size is charged to its
+ *            device for the frame it gets next ("Memory budget") [@lock]
  * @vpriv: private memory (vb2_vmalloc), once exported [@lock to set; then
  *         fixed]
  * @kvaddr: its kernel address
- * @out: a writer's buffer: @frame is written by the writer, never NULL
+ * @out: a writer's buffer: @frame is written by the writer; NULL from its
+ *       QBUF until the writer touches it again (or it falls back to
+ *       private memory)
  */
 struct lb_fmap {
 	refcount_t users;
@@ -155,6 +170,7 @@ struct lb_fmap {
 	struct vm_area_struct *filled[LB_FMAP_FILLED];
 	u64 mapped_id;
 	bool stale;
+	bool reserved;
 	void *vpriv;
 	void *kvaddr;
 	bool out;
@@ -263,7 +279,7 @@ static void lb_fmap_settle_locked(struct lb_fmap *m)
 
 /*
  * Forget what the buffer shows: zap its mappings, free its own pages,
- * release its frame. Called with @lock.
+ * release its frame or its reservation. Called with @lock.
  */
 static void lb_fmap_reset(struct lb_fmap *m)
 {
@@ -283,6 +299,9 @@ static void lb_fmap_reset(struct lb_fmap *m)
 	}
 	lb_frame_put(m->frame);
 	m->frame = NULL;
+	if (m->reserved)
+		lb_mem_uncharge(m->pool, m->size);
+	m->reserved = false;
 }
 
 static void lb_fmap_drop(struct lb_fmap *m)
@@ -451,6 +470,22 @@ static vm_fault_t lb_fmap_insert_one(struct lb_fmap *m,
 }
 
 /*
+ * A writer's buffer without a frame gets one, for its reservation: the
+ * writer is about to fill it. Called with @lock.
+ */
+static vm_fault_t lb_fmap_out_frame(struct lb_fmap *m)
+{
+	lockdep_assert_held(&m->lock);
+	if (!m->reserved)
+		return 0;
+	m->frame = lb_frame_alloc_charged(m->pool, m->size);
+	if (!m->frame)
+		return VM_FAULT_OOM;
+	m->reserved = false;
+	return 0;
+}
+
+/*
  * A fault on a buffer's mapping. The first one after the buffer changed
  * maps the whole window at once (one fault per frame and mapping, not one
  * per page), the faulting page first; later ones (a page made the
@@ -473,8 +508,10 @@ static vm_fault_t lb_fmap_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	mutex_lock(&m->lock);
 	lb_fmap_settle_locked(m);
-	ret = lb_fmap_insert_one(m, vma, vmf->address, k,
-				 vmf->flags & FAULT_FLAG_WRITE);
+	ret = lb_fmap_out_frame(m);
+	if (!ret)
+		ret = lb_fmap_insert_one(m, vma, vmf->address, k,
+					 vmf->flags & FAULT_FLAG_WRITE);
 	if (ret == VM_FAULT_NOPAGE && !lb_fmap_filled(m, vma, true))
 		lb_fmap_insert(m, vma, vma->vm_start, first, vma_pages(vma));
 	mutex_unlock(&m->lock);
@@ -564,15 +601,15 @@ static void *lb_fmap_alloc(struct vb2_buffer *vb, struct device *dev,
 	m->pgoff = atomic_long_fetch_add(m->npages, &lb_fmap_next_pgoff) &
 		   LB_FMAP_PGOFF_MASK;
 	if (V4L2_TYPE_IS_OUTPUT(vb->vb2_queue->type)) {
-		/* mapped before the writer fills it: zeroed */
+		/* its frame comes when the writer touches it ("Memory budget") */
 		m->out = true;
-		m->frame = lb_frame_alloc(m->pool, m->size, true);
-		if (!m->frame) {
+		if (lb_mem_charge(m->pool, m->size, false, "a frame")) {
 			lb_pool_put(m->pool);
 			mutex_destroy(&m->lock);
 			kfree(m);
 			return ERR_PTR(-ENOMEM);
 		}
+		m->reserved = true;
 	}
 	atomic_long_inc(&lb_fmaps_live);
 	return m;
@@ -912,7 +949,7 @@ void lb_fmap_forget(struct vb2_buffer *vb)
  * The writer is about to queue @vb (QBUF): its mappings are zapped now,
  * with the device lock @unlock dropped, so that the writer's page tables
  * (a PTE per page of the frame) do not keep the readers waiting for the
- * lock. lb_fmap_swap() then finds nothing mapped, unless the writer touched
+ * lock. lb_fmap_take() then finds nothing mapped, unless the writer touched
  * the buffer meanwhile (it zaps that under the lock, as before). Only an
  * early start: QBUF may still fail, and the writer's next access maps the
  * same frame again. Called with the device lock, which it holds again when
@@ -935,22 +972,31 @@ void lb_fmap_unmap_early(struct vb2_buffer *vb, struct mutex *unlock)
 }
 
 /*
- * The writer queued @vb: it gives up the frame it holds, which nothing maps
- * any more when this returns (the caller's reference), and holds @fresh
- * from now on. Called with the device lock.
+ * The writer queued @vb: the frame it filled, which nothing maps any more
+ * when this returns (the caller's reference); the buffer holds none from
+ * now on, and charges the next one (@reserved). A buffer queued untouched
+ * since its last QBUF (or since it was made) gives a frame of its own:
+ * memory from the pool, or zeroes, as a fresh frame would have shown. NULL
+ * without memory or beyond the budget: then the buffer keeps what it had.
+ * Called with the device lock.
  */
-struct lb_frame *lb_fmap_swap(struct vb2_buffer *vb, struct lb_frame *fresh)
+struct lb_frame *lb_fmap_take(struct vb2_buffer *vb)
 {
 	struct lb_fmap *m = lb_fmap_of(vb);
-	struct lb_frame *f;
+	struct lb_frame *f = NULL;
 
 	lockdep_assert_held(vb->vb2_queue->lock);
 	mutex_lock(&m->lock);
 	if (m->mapped)	/* touched again since lb_fmap_unmap_early() */
 		atomic_long_inc(&lb_swaps_zapped);
 	lb_fmap_zap_all(m);
-	f = m->frame;
-	m->frame = fresh;
+	if (m->reserved) {
+		f = lb_frame_alloc(m->pool, m->size, true);
+	} else if (!lb_mem_charge(m->pool, m->size, false, "a frame")) {
+		f = m->frame;
+		m->frame = NULL;
+		m->reserved = true;
+	}
 	mutex_unlock(&m->lock);
 	return f;
 }

@@ -123,22 +123,29 @@ static void lb_frame_free_mem(struct lb_frame *f, struct lb_pool *pool)
 	kfree(f);
 }
 
+/* how lb_frame_new() charges the memory it makes to the pool's device */
+enum lb_charge {
+	LB_CHARGE_FRAME,	/* as a frame the device needs */
+	LB_CHARGE_SPARE,	/* within what readers may use, without a log */
+	LB_CHARGED,		/* the caller charged it already */
+};
+
 /*
  * New memory for a frame of @size bytes (whole pages), and its page list,
- * charged to @pool: as a frame the device needs, or, for a @spare, only
- * within what readers may use of the budget, and without a word in the log.
+ * charged to @pool as @how says.
  */
 static struct lb_frame *lb_frame_new(struct lb_pool *pool, size_t size,
-				     bool zero, bool spare)
+				     bool zero, enum lb_charge how)
 {
 	size_t i, n = size >> PAGE_SHIFT;
 	struct lb_frame *f;
 
-	if (spare) {
+	if (how == LB_CHARGE_SPARE) {
 		if (!lb_mem_spare_fits(pool, size) ||
 		    !lb_mem_try_charge(pool, size, true))
 			return NULL;
-	} else if (lb_mem_charge(pool, size, false, "a frame")) {
+	} else if (how == LB_CHARGE_FRAME &&
+		   lb_mem_charge(pool, size, false, "a frame")) {
 		return NULL;
 	}
 	f = kmalloc(sizeof(*f), GFP_KERNEL);
@@ -161,7 +168,8 @@ static struct lb_frame *lb_frame_new(struct lb_pool *pool, size_t size,
 	return f;
 
 uncharge:
-	lb_mem_uncharge(pool, size);
+	if (how != LB_CHARGED)
+		lb_mem_uncharge(pool, size);
 	return NULL;
 }
 
@@ -200,7 +208,7 @@ static void lb_pool_refill(struct work_struct *work)
 	size = !pool->nfree && lb_pool_keeps(pool, pool->size) ? pool->size : 0;
 	mutex_unlock(&pool->lock);
 	if (size)
-		f = lb_frame_new(pool, size, true, true);
+		f = lb_frame_new(pool, size, true, LB_CHARGE_SPARE);
 	if (f) {
 		/*
 		 * Kept even if a frame came back meanwhile: the pool runs dry
@@ -235,9 +243,13 @@ static void lb_pool_want_spare(struct lb_pool *pool, size_t size)
 /*
  * A frame with room for @bytes, not yet filled: from @pool (may be NULL) if
  * it has one, else new memory, zeroed if @zero (it is to be mapped before
- * its creator fills it).
+ * its creator fills it). If @charged, the caller has charged
+ * PAGE_ALIGN(@bytes) to @pool's device already: that becomes the charge of
+ * new memory, and is given back for a pooled frame (charged already); on
+ * failure it stays the caller's.
  */
-struct lb_frame *lb_frame_alloc(struct lb_pool *pool, size_t bytes, bool zero)
+static struct lb_frame *__lb_frame_alloc(struct lb_pool *pool, size_t bytes,
+					 bool zero, bool charged)
 {
 	size_t size = PAGE_ALIGN(bytes);
 	struct lb_frame *f = NULL;
@@ -248,9 +260,12 @@ struct lb_frame *lb_frame_alloc(struct lb_pool *pool, size_t bytes, bool zero)
 		f = lb_pool_take(pool, size);
 		if (!f)
 			atomic_long_inc(&lb_frames_missed);
+		else if (charged)
+			lb_mem_uncharge(pool, size);
 	}
 	if (!f)
-		f = lb_frame_new(pool, size, zero, false);
+		f = lb_frame_new(pool, size, zero,
+				 charged ? LB_CHARGED : LB_CHARGE_FRAME);
 	if (!f)
 		return NULL;
 	kref_init(&f->ref);
@@ -262,6 +277,21 @@ struct lb_frame *lb_frame_alloc(struct lb_pool *pool, size_t bytes, bool zero)
 	}
 	atomic_long_inc(&lb_frames_live);
 	return f;
+}
+
+struct lb_frame *lb_frame_alloc(struct lb_pool *pool, size_t bytes, bool zero)
+{
+	return __lb_frame_alloc(pool, bytes, zero, false);
+}
+
+/*
+ * A frame for an MMAP writer's buffer, which charged its size when it was
+ * made (fmap.c "Memory budget"): zeroed if new, without a charge that could
+ * fail. On failure (no memory) the charge stays the caller's.
+ */
+struct lb_frame *lb_frame_alloc_charged(struct lb_pool *pool, size_t bytes)
+{
+	return __lb_frame_alloc(pool, bytes, true, true);
 }
 
 /*

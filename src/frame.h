@@ -54,6 +54,7 @@ extern atomic_long_t lb_swaps_zapped;
 struct lb_pool;
 
 struct lb_frame *lb_frame_alloc(struct lb_pool *pool, size_t bytes, bool zero);
+struct lb_frame *lb_frame_alloc_charged(struct lb_pool *pool, size_t bytes);
 void lb_frame_seal(struct lb_frame *f, u32 bytes);
 void lb_frame_put(struct lb_frame *f);
 struct lb_pool *lb_pool_create(void);
@@ -93,7 +94,7 @@ int lb_fmap_export(struct vb2_buffer *vb, bool *had_frame);
 struct lb_pool *lb_queue_pool(struct vb2_queue *q);
 bool lb_fmap_maps(struct vb2_buffer *vb, struct lb_frame *f, bool *any);
 void lb_fmap_unmap_early(struct vb2_buffer *vb, struct mutex *unlock);
-struct lb_frame *lb_fmap_swap(struct vb2_buffer *vb, struct lb_frame *fresh);
+struct lb_frame *lb_fmap_take(struct vb2_buffer *vb);
 int lb_fmap_set_memory(struct vb2_queue *q, u32 memory, bool free);
 
 #endif /* LB_FRAME_H */

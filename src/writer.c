@@ -33,9 +33,10 @@ static int lb_out_buf_out_validate(struct vb2_buffer *vb)
 
 /*
  * The frame in writer buffer @vb, @bytes of it: an MMAP buffer's own frame,
- * which it trades for a fresh one (no copy: the writer's mappings of it are
- * gone before it is published); any other buffer's contents, copied into a
- * new frame. NULL without memory. Called with the lock.
+ * which it gives up (no copy: the writer's mappings of it are gone before
+ * it is published; it gets a fresh one when the writer touches it again);
+ * any other buffer's contents, copied into a new frame. NULL without
+ * memory. Called with the lock.
  */
 static struct lb_frame *lb_writer_take_frame(struct lb_dev *dev,
 					     struct vb2_buffer *vb, u32 bytes)
@@ -44,10 +45,8 @@ static struct lb_frame *lb_writer_take_frame(struct lb_dev *dev,
 	void *vaddr;
 
 	lockdep_assert_held(&dev->lock);
-	if (lb_fmap_shares(vb)) {
-		f = lb_frame_alloc(dev->pool, vb2_plane_size(vb, 0), true);
-		return f ? lb_fmap_swap(vb, f) : NULL;
-	}
+	if (lb_fmap_shares(vb))
+		return lb_fmap_take(vb);
 	vaddr = vb2_plane_vaddr(vb, 0);
 	f = vaddr ? lb_frame_alloc(dev->pool, dev->pix.sizeimage, false) : NULL;
 	if (f)

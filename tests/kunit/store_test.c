@@ -207,6 +207,38 @@ static void pool_budget_refuses_and_trims(struct kunit *test)
 	lb_pool_put(pool);
 }
 
+/* an MMAP writer's buffer: its charge, made in advance, becomes the frame's */
+static void frame_alloc_charged_takes_the_charge_over(struct kunit *test)
+{
+	struct lb_pool *pool = lb_pool_create();
+	size_t sz = 2 * PAGE_SIZE;
+	struct lb_frame *a, *b;
+
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	lb_pool_resize(pool, sz);
+	lb_pool_set_budget(pool, "kunit", 2 * sz);
+	/* two reservations fill the budget: a plain frame does not fit now */
+	KUNIT_ASSERT_EQ(test, lb_mem_charge(pool, 2 * sz, false, "kunit"), 0);
+	KUNIT_EXPECT_NULL(test, lb_frame_alloc(pool, sz, false));
+	/* new memory for a reservation: no charge of its own, zeroed */
+	a = lb_frame_alloc_charged(pool, sz);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_EXPECT_NULL(test, memchr_inv(a->vaddr, 0, a->size));
+	KUNIT_EXPECT_EQ(test, lb_pool_used(pool), 2 * sz);
+	flush_workqueue(lb_frame_wq);	/* no room for a spare */
+	KUNIT_EXPECT_EQ(test, pool->nfree, 0u);
+	/* a frame from the pool is charged already: the reservation goes */
+	lb_frame_put(a);
+	KUNIT_EXPECT_EQ(test, lb_pool_used(pool), 2 * sz);
+	b = lb_frame_alloc_charged(pool, sz);
+	KUNIT_EXPECT_PTR_EQ(test, b, a);
+	KUNIT_EXPECT_EQ(test, lb_pool_used(pool), sz);
+	lb_frame_put(b);
+	lb_pool_resize(pool, sz);	/* empties the pool */
+	KUNIT_EXPECT_EQ(test, lb_pool_used(pool), 0ul);
+	lb_pool_put(pool);
+}
+
 static void store_set_keeps_unpublished(struct kunit *test)
 {
 	struct lb_dev *dev = store_dev(test, 100);
@@ -274,6 +306,7 @@ static struct kunit_case lb_store_cases[] = {
 	KUNIT_CASE(frame_zeroed_on_request),
 	KUNIT_CASE(pool_reuses_frames_of_its_size),
 	KUNIT_CASE(pool_budget_refuses_and_trims),
+	KUNIT_CASE(frame_alloc_charged_takes_the_charge_over),
 	KUNIT_CASE(store_set_keeps_unpublished),
 	KUNIT_CASE(store_set_holds_one_reference),
 	KUNIT_CASE(store_publish_repeats),

@@ -19,6 +19,8 @@
 #  - madvise(MADV_DONTNEED), mlock, fork, a buffer mapped twice and its pages
 #    pinned (process_vm_readv); kill -9
 #    of a mapped reader; close, munmap and device removal while mapped;
+#  - an MMAP writer's buffers are charged at REQBUFS, but get frames only
+#    when the writer fills them (or queues them untouched);
 #  - the driver's frame and page counts (debugfs) return to their baseline
 #    after each part, vmalloc use after the module is gone.
 # timeout: 480
@@ -222,6 +224,27 @@ sed 's/^/  /' "$O/rm-ioctl.log"
 wait $w
 log "writer of the removed device: $(tail -n 1 "$O/rm-writer.log")"
 memory remove-memory 1
+
+# --- an MMAP writer's buffers get frames only when it fills them ---------
+# REQBUFS charges each buffer's frame to the budget (memory_used_kb) but makes
+# none (debugfs frames); QBUF of a buffer never touched gives it one then
+dbg() { awk -v k="$1" '$1 == k { print $2 }' "$MEM"; }
+mem_kb() { cat /sys/class/video4linux/video30/memory_used_kb; }
+check lazy-fmt "$T/lb-ioctl" -d /dev/video30 s_fmt output YUYV 320x240 --expect ok
+fb=$(dbg frames)
+"$T/lb-ioctl" -d /dev/video30 -v reqbufs output mmap 4 --expect ok sleep-ms "$(lb_scaled 3000)" \
+	qbuf output 0 --expect ok streamon output --expect ok >"$O/lazy.log" 2>&1 &
+p=$!
+wait_for "grep -q 'count=' $O/lazy.log" 30
+f0=$(dbg frames) u0=$(mem_kb)
+wait $p
+ok lazy-run $? "$(tr '\n' ' ' <"$O/lazy.log")"
+expect_eq lazy-count 4 "$(sed -n 's/^ok count=//p' "$O/lazy.log")" "REQBUFS(OUTPUT, MMAP, 4) granted"
+# 320x240 YUYV: 153600 bytes, 38 pages = 152 KiB a buffer
+expect_eq lazy-frames "$fb" "$f0" "frames (debugfs) while 4 untouched writer buffers exist: as many as before REQBUFS"
+[ "${u0:-0}" -ge $((4 * 152)) ]
+ok lazy-charged $? "memory_used_kb $u0 with 4 writer buffers of 152 KiB: expected >= $((4 * 152)) (charged in advance)"
+memory lazy-memory 1
 
 lb_unload
 vm1=$(vmalloc_kb)
