@@ -246,16 +246,19 @@ static struct lb_buffer *lb_reader_free_buf(struct lb_fh *fh, u32 bytes)
 /*
  * The queued buffer of @fh to show @f in (fmap.c "Reuse"): one that maps
  * @f's memory already (no page-table work), else one that maps nothing,
- * else the one queued last. Frames' memories come round in a cycle longer
- * than a reader's buffers (the writer's buffers, the store, the pool): the
- * buffer queued last maps the memory that comes back last, and the older
- * mappings it keeps are the ones that come back soon. Buffers that take
- * copies get the oldest. Called with the lock.
+ * else the one queued first. Frame memories come back last in, first out:
+ * an MMAP writer's buffer takes its memory from the pool when the writer
+ * starts to fill it, and the pool gives the memory that came back last.
+ * So the memory this reader let go of last (which the buffer it queued
+ * last maps) is likely to carry one of the next frames, and the buffer
+ * queued first maps the memory that went back longest ago, the last to
+ * come back. Buffers that take copies get the oldest. Called with the
+ * lock.
  */
 static struct lb_buffer *lb_reader_buf_for(struct lb_fh *fh,
 					   struct lb_frame *f)
 {
-	struct lb_buffer *buf, *empty = NULL, *last = NULL;
+	struct lb_buffer *buf, *empty = NULL, *first = NULL;
 	struct vb2_buffer *vb;
 	bool maps_any;
 
@@ -267,9 +270,10 @@ static struct lb_buffer *lb_reader_buf_for(struct lb_fh *fh,
 			return buf;
 		if (!maps_any && !empty)
 			empty = buf;
-		last = buf;
+		if (!first)
+			first = buf;
 	}
-	return empty ?: last ?: lb_reader_free_buf(fh, f->bytes);
+	return empty ?: first ?: lb_reader_free_buf(fh, f->bytes);
 }
 
 /*
