@@ -51,14 +51,16 @@
 //                             that failure (EAGAIN: no more input), with
 //                             frames=K read before it on stdout
 //   sleep-ms N                ok
-//   mmap INDEX                ok: maps capture buffer INDEX read-write (kept
-//                             until munmap or the end, also after close)
+//   mmap INDEX [output]       ok: maps capture buffer INDEX read-write (kept
+//                             until munmap or the end, also after close);
+//                             output: the OUTPUT (writer's) buffer INDEX
 //   check INDEX               ok seq=S: the mapping holds a whole lb-writer
 //                             frame of the last DQBUF's bytesused; EBADMSG
 //   scribble INDEX            ok: writes 0xA5 over all of the mapping
 //   touch INDEX               ok pages=N: writes one byte into each page of the
 //                             mapping, in order; SIGBUS page=P when page P
 //                             faulted with SIGBUS (--expect SIGBUS)
+//                             (touch and munmap take "output" as mmap does)
 //                             (INDEX of mmap/check/scribble/touch/munmap may be
 //                             "last": the buffer of the last DQBUF)
 //   munmap INDEX              ok
@@ -112,9 +114,9 @@ constexpr Spec kSpecs[] = {
 	{"s_input", 1, 1},     {"g_output", 0, 0},   {"s_output", 1, 1},  {"enum_input", 0, 0},
 	{"enum_output", 0, 0}, {"subscribe", 1, 2},  {"dqevent", 0, 1},   {"sleep-ms", 1, 1},
 	{"g_priority", 0, 0},  {"s_priority", 1, 1}, {"poll", 1, 2},      {"write", 1, 2},
-	{"mmap", 1, 1},        {"check", 1, 1},      {"scribble", 1, 1},  {"munmap", 1, 1},
+	{"mmap", 1, 2},        {"check", 1, 1},      {"scribble", 1, 1},  {"munmap", 1, 2},
 	{"close", 0, 0},       {"read", 1, 2},       {"drain", 1, 2},     {"create_bufs", 4, 4},
-	{"expbuf", 2, 2},      {"touch", 1, 1},
+	{"expbuf", 2, 2},      {"touch", 1, 2},
 };
 
 constexpr const char *kUsage =
@@ -127,7 +129,7 @@ constexpr const char *kUsage =
 	"  enum_output, subscribe EVENT [ID], dqevent [MS], poll in|out|pri [MS],\n"
 	"  g_priority, s_priority N, write N [ok|half|none], read N [MS],\n"
 	"  drain N [MS], sleep-ms N,\n"
-	"  mmap I, check I, scribble I, touch I, munmap I, close\n"
+	"  mmap I [output], check I, scribble I, touch I [output], munmap I [output], close\n"
 	"  (T = capture|output; I of mmap..munmap may be 'last': the last DQBUF's;\n"
 	"  --expect also takes SIGBUS, touch's result when a page faulted)\n";
 
@@ -423,20 +425,27 @@ private:
 		}
 		if (c.args[0] == "last" && !last_dq_)
 			return bad(n + " last: no DQBUF yet");
-		const uint32_t i = c.args[0] == "last" ? *last_dq_
-						       : parse_num<uint32_t>(c.args[0], "index");
+		const uint32_t index = c.args[0] == "last" ? *last_dq_
+							   : parse_num<uint32_t>(c.args[0], "index");
+		if (c.args.size() > 1 && c.args[1] != "output")
+			return bad(n + ": the second argument can only be 'output'");
+		const bool output = c.args.size() > 1;
+		const uint32_t i = index | (output ? kOutputMap : 0);
 		if (n == "mmap") {
 			v4l2_buffer b;
-			Status s = dev_.querybuf(V4L2_BUF_TYPE_VIDEO_CAPTURE, V4L2_MEMORY_MMAP, i,
-						 b);
+			Status s = dev_.querybuf(output ? V4L2_BUF_TYPE_VIDEO_OUTPUT
+						     : V4L2_BUF_TYPE_VIDEO_CAPTURE,
+						 V4L2_MEMORY_MMAP, index, b);
 			if (!s)
 				return s;
 			return Mapping::map(dev_.fd(), b.length, PROT_READ | PROT_WRITE, b.m.offset,
-					    maps_[i], "capture buffer " + std::to_string(i));
+					    maps_[i],
+					    (output ? "output buffer " : "capture buffer ") +
+						    std::to_string(index));
 		}
 		auto m = maps_.find(i);
 		if (m == maps_.end() || !m->second)
-			return bad(n + ": buffer " + std::to_string(i) + " is not mapped");
+			return bad(n + ": buffer " + std::to_string(index) + " is not mapped");
 		if (n == "munmap") {
 			maps_.erase(m);
 			return Status::success();
@@ -449,7 +458,7 @@ private:
 			const TouchResult t = touch_pages(m->second.data(), m->second.size(), 0xA5);
 			if (t.sigbus) {
 				out = "page=" + std::to_string(t.pages);
-				return Status::fail(kSigbus, "touch " + std::to_string(i) +
+				return Status::fail(kSigbus, "touch " + std::to_string(index) +
 								     ": SIGBUS writing page " +
 								     std::to_string(t.pages));
 			}
@@ -458,7 +467,7 @@ private:
 		}
 		const Check k = verify(m->second.data(), bytesused_[i], 0);
 		if (!k.ok)
-			return Status::fail(EBADMSG, "check " + std::to_string(i) + ": " + k.why);
+			return Status::fail(EBADMSG, "check " + std::to_string(index) + ": " + k.why);
 		out = "ok seq=" + std::to_string(k.seq);
 		return Status::success();
 	}
@@ -772,6 +781,8 @@ private:
 
 	const Options &o_;
 	StopSignal &stop_;
+	// mappings by buffer index, | kOutputMap for an OUTPUT buffer's
+	static constexpr uint32_t kOutputMap = 1u << 31;
 	std::map<uint32_t, Mapping> maps_; // before dev_: unmapped after it closes
 	std::map<uint32_t, uint32_t> bytesused_;
 	std::optional<uint32_t> last_dq_; // the index of the last DQBUF

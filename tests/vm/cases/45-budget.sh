@@ -26,7 +26,10 @@
 #    writer never fails, memory_used_kb never exceeds the budget, the holders do
 #    not get all their buffers filled;
 #  - memory_used_kb back down after the handles close, and down to at most the
-#    newest frame after a refusal under a lowered budget (the pool is freed).
+#    newest frame after a refusal under a lowered budget (the pool is freed);
+#  - an MMAP writer's QBUF charges its buffer's next frame: ENOMEM over the
+#    budget, logged, and the same buffer queued again after the budget is
+#    raised is published.
 # timeout: 240
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -275,5 +278,33 @@ log "memory_used_kb $u -> $u2 after a refusal under max_memory_mb=1"
 [ "$u2" -le 600 ] && [ "$u2" -le "$u" ]
 ok trimmed $? "memory_used_kb $u -> $u2 after a refusal under max_memory_mb=1 (expected at most the newest 600 KiB frame)"
 sysw max_memory_mb 16 >/dev/null
+
+# ============ video33: an MMAP writer's QBUF charges its buffer's next frame
+expect_eq add-33-writer "ok 33" "$("$RAW" add nr=33)" "ADD 33"
+on 33
+sysw max_memory_mb 6 >/dev/null
+mark=$(kmsg_mark)
+# REQBUFS charges 2 x 1800 KiB (3600 of 6144); QBUF of the touched buffer 0
+# publishes its frame and charges the next (5400); filled again, its QBUF would
+# need 7200: ENOMEM, and it keeps its frame until the raised budget takes it
+"$T/lb-ioctl" -d "$D" s_fmt output YUYV 1280x720 --expect ok reqbufs output mmap 2 --expect ok \
+	mmap 0 output --expect ok touch 0 output --expect ok streamon output --expect ok \
+	qbuf output 0 --expect ok dqbuf output --expect ok touch 0 output --expect ok \
+	qbuf output 0 --expect ENOMEM sleep-ms "$(lb_scaled 3000)" \
+	qbuf output 0 --expect ok dqbuf output --expect ok >"$O/qbuf.log" 2>&1 &
+p=$!
+wait_for "grep -q ENOMEM $O/qbuf.log || ! kill -0 $p" 30
+u=$(used) f=$(cat "$SYS/frames_written")
+sysw max_memory_mb 16 >/dev/null
+wait $p
+ok qbuf-enomem-run $? "$(tr '\n' ' ' <"$O/qbuf.log")"
+sed 's/^/  /' "$O/qbuf.log"
+expect_eq qbuf-enomem-used 5400 "$u" "memory_used_kb at the refused QBUF: the published frame, the refused one, the other buffer's charge"
+expect_eq qbuf-enomem-written "1 2" "$f $(cat "$SYS/frames_written")" \
+	"frames_written at the refused QBUF and after the one past it"
+lines=$(budget_lines video33 "$mark")
+printf '%s\n' "$lines" | sed 's/^/  dmesg| /'
+expect_eq qbuf-enomem-log 1 "$(printf '%s\n' "$lines" | grep -c 'for a frame')" \
+	"kernel log lines about video33's budget (refusing ... for a frame)"
 
 lb_unload || fail unload16 "rmmod failed"
