@@ -425,8 +425,9 @@ private:
 		}
 		if (c.args[0] == "last" && !last_dq_)
 			return bad(n + " last: no DQBUF yet");
-		const uint32_t index = c.args[0] == "last" ? *last_dq_
-							   : parse_num<uint32_t>(c.args[0], "index");
+		const uint32_t index = c.args[0] == "last"
+					       ? *last_dq_
+					       : parse_num<uint32_t>(c.args[0], "index");
 		if (c.args.size() > 1 && c.args[1] != "output")
 			return bad(n + ": the second argument can only be 'output'");
 		const bool output = c.args.size() > 1;
@@ -434,7 +435,7 @@ private:
 		if (n == "mmap") {
 			v4l2_buffer b;
 			Status s = dev_.querybuf(output ? V4L2_BUF_TYPE_VIDEO_OUTPUT
-						     : V4L2_BUF_TYPE_VIDEO_CAPTURE,
+							: V4L2_BUF_TYPE_VIDEO_CAPTURE,
 						 V4L2_MEMORY_MMAP, index, b);
 			if (!s)
 				return s;
@@ -467,7 +468,8 @@ private:
 		}
 		const Check k = verify(m->second.data(), bytesused_[i], 0);
 		if (!k.ok)
-			return Status::fail(EBADMSG, "check " + std::to_string(index) + ": " + k.why);
+			return Status::fail(EBADMSG,
+					    "check " + std::to_string(index) + ": " + k.why);
 		out = "ok seq=" + std::to_string(k.seq);
 		return Status::success();
 	}
