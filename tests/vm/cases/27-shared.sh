@@ -231,7 +231,7 @@ memory remove-memory 1
 dbg() { awk -v k="$1" '$1 == k { print $2 }' "$MEM"; }
 mem_kb() { cat /sys/class/video4linux/video30/memory_used_kb; }
 check lazy-fmt "$T/lb-ioctl" -d /dev/video30 s_fmt output YUYV 320x240 --expect ok
-fb=$(dbg frames)
+fb=$(dbg frames) w0=$(cat /sys/class/video4linux/video30/frames_written)
 "$T/lb-ioctl" -d /dev/video30 -v reqbufs output mmap 4 --expect ok sleep-ms "$(lb_scaled 3000)" \
 	qbuf output 0 --expect ok streamon output --expect ok >"$O/lazy.log" 2>&1 &
 p=$!
@@ -244,6 +244,8 @@ expect_eq lazy-count 4 "$(sed -n 's/^ok count=//p' "$O/lazy.log")" "REQBUFS(OUTP
 expect_eq lazy-frames "$fb" "$f0" "frames (debugfs) while 4 untouched writer buffers exist: as many as before REQBUFS"
 [ "${u0:-0}" -ge $((4 * 152)) ]
 ok lazy-charged $? "memory_used_kb $u0 with 4 writer buffers of 152 KiB: expected >= $((4 * 152)) (charged in advance)"
+expect_eq lazy-published $((w0 + 1)) "$(cat /sys/class/video4linux/video30/frames_written)" \
+	"frames_written after QBUF of the untouched buffer (was $w0)"
 memory lazy-memory 1
 
 lb_unload
