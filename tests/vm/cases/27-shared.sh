@@ -53,6 +53,9 @@ memory() {
 	expect_eq "$1" "$want" "$got" "driver memory ($MEM) after the part"
 }
 
+# dbg KEY: the value of KEY in the driver's debugfs memory file
+dbg() { awk -v k="$1" '$1 == k { print $2 }' "$MEM"; }
+
 # reader NAME ARGS...: an lb-reader of /dev/video30 in the background
 reader() {
 	local n=$1
@@ -117,8 +120,7 @@ memory wscribble-memory 1
 # delivery often leaves a buffer mapping other memory, zapped only when its
 # reader dequeues it (fmap.c "Reuse"). Every frame is content-checked, also
 # through a second mapping of each buffer.
-zapped() { awk -v k="${1:-shows_zapped}" '$1 == k { print $2 }' "$MEM"; }
-z0=$(zapped) s0=$(zapped swaps_zapped)
+z0=$(dbg shows_zapped) s0=$(dbg swaps_zapped)
 for n in 1 2 3; do
 	reader "remap$n" --io mmap --buffers 2 --count 0 --min-frames 20 --allow-gaps \
 		--map-twice --timeout-ms "$(lb_scaled 3000)"
@@ -127,7 +129,7 @@ lb_wait_readers 3
 check remap-writer "$T/lb-writer" -d /dev/video30 --size 640x480 --count 300 \
 	--fps 0 --io mmap --quiet
 lb_collect remap
-z1=$(zapped) s1=$(zapped swaps_zapped)
+z1=$(dbg shows_zapped) s1=$(dbg swaps_zapped)
 log "deliveries that left a buffer mapping other memory: $((z1 - z0))"
 [ "$((z1 - z0))" -gt 0 ]
 ok remap-zapped $? "deliveries that left a buffer mapping other memory: $((z1 - z0)) (expected some)"
@@ -228,7 +230,6 @@ memory remove-memory 1
 # --- an MMAP writer's buffers get frames only when it fills them ---------
 # REQBUFS charges each buffer's frame to the budget (memory_used_kb) but makes
 # none (debugfs frames); QBUF of a buffer never touched gives it one then
-dbg() { awk -v k="$1" '$1 == k { print $2 }' "$MEM"; }
 mem_kb() { cat /sys/class/video4linux/video30/memory_used_kb; }
 check lazy-fmt "$T/lb-ioctl" -d /dev/video30 s_fmt output YUYV 320x240 --expect ok
 fb=$(dbg frames) w0=$(cat /sys/class/video4linux/video30/frames_written)
