@@ -240,6 +240,9 @@ struct Shared {
 	std::atomic<int> writer_done{0};
 	uint32_t sizeimage = 0, fourcc = 0, width = 0, height = 0;
 	uint32_t writer_buffers = 0, reader_buffers = 0; // granted by REQBUFS
+	// writer, per frame (seq < kMaxLat): its stamp, and when its write()/QBUF
+	// returned (0: not published); the parent reads them after the run
+	uint64_t stamp_ns[kMaxLat], pub_ns[kMaxLat];
 	Slot slots[1 + kMaxReaders];
 };
 
@@ -434,11 +437,17 @@ private:
 		return len;
 	}
 
-	// How long the call that took frame @seq (stamped at @ts) lasted.
+	// How long the call that took frame @seq (stamped at @ts) lasted; when
+	// the frame was published.
 	void note_call(uint64_t seq, uint64_t ts)
 	{
+		const uint64_t now = now_ns();
+		if (seq < kMaxLat) {
+			sh_.stamp_ns[seq] = ts;
+			sh_.pub_ns[seq] = now;
+		}
 		if (seq && slot_.nlat < kMaxLat)
-			slot_.lat_us[slot_.nlat++] = static_cast<uint32_t>((now_ns() - ts) / 1000);
+			slot_.lat_us[slot_.nlat++] = static_cast<uint32_t>((now - ts) / 1000);
 	}
 
 	// A free OUTPUT buffer. Like GStreamer's v4l2sink, it asks poll() whether
@@ -1259,6 +1268,7 @@ private:
 			ws += (k ? " " : "") + std::to_string(worst[k].reader) + ":" +
 			      std::to_string(worst[k].seq) + ":" + std::to_string(worst[k].us);
 		add("lat_worst", "\"" + ws + "\"");
+		tail_json(sh, lat.empty() ? 0 : percentile(lat, 99), add);
 		// the writer's own write()/QBUF calls: what publishing a frame costs it
 		const std::vector<int64_t> call(w.lat_us, w.lat_us + std::min(w.nlat, kMaxLat));
 		add("call_p50_us", call.empty() ? "null" : std::to_string(percentile(call, 50)));
@@ -1270,6 +1280,55 @@ private:
 		std::printf("%s\n", out.c_str());
 		std::fflush(stdout);
 		return stuck_ ? 3 : 0;
+	}
+
+	// Where the tail of the latency comes from: for each intact frame at or
+	// above the p99, how many newer frames the writer had published before the
+	// reader's DQBUF/read() returned (it got an older frame while newer ones
+	// existed: frames waiting for it), and how much of its latency passed
+	// before its own publication (the writer's call). JSON: tail_n, tail_behind_pct
+	// (share of those frames with a newer one published), tail_newer_avg,
+	// tail_call_pct (share of their latency spent in the writer's call).
+	template <typename Add>
+	void tail_json(const Shared &sh, int64_t p99, Add &&add) const
+	{
+		uint64_t n = 0, behind = 0, newer = 0;
+		double lat_sum = 0, call_sum = 0;
+		// pub_ns rises with seq: the newest frame published by @t
+		const auto newest_by = [&](uint64_t t) {
+			uint32_t lo = 0, hi = kMaxLat;
+			while (lo < hi) {
+				const uint32_t mid = (lo + hi) / 2;
+				if (sh.pub_ns[mid] && sh.pub_ns[mid] <= t)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			return lo ? lo - 1 : 0;
+		};
+		for (int i = 1; p99 > 0 && i <= o_.readers; i++) {
+			const Slot &r = sh.slots[i];
+			for (uint32_t k = 0; k < r.nlat && k < kMaxLat; k++) {
+				const uint32_t seq = r.lat_seq[k];
+				if (!r.lat_ok[k] || r.lat_us[k] < p99 || seq >= kMaxLat ||
+				    !sh.pub_ns[seq])
+					continue;
+				const uint64_t t = sh.stamp_ns[seq] + uint64_t{r.lat_us[k]} * 1000;
+				const uint32_t last = newest_by(t);
+				n++;
+				if (last > seq) {
+					behind++;
+					newer += last - seq;
+				}
+				lat_sum += r.lat_us[k];
+				call_sum += static_cast<double>(sh.pub_ns[seq] - sh.stamp_ns[seq]) /
+					    1000;
+			}
+		}
+		add("tail_n", std::to_string(n));
+		add("tail_behind_pct", n ? fmt_num(100.0 * behind / n, 1) : "null");
+		add("tail_newer_avg", n ? fmt_num(static_cast<double>(newer) / n, 2) : "null");
+		add("tail_call_pct", lat_sum > 0 ? fmt_num(100.0 * call_sum / lat_sum, 1) : "null");
 	}
 
 	const RunOpts &o_;
