@@ -1249,7 +1249,8 @@ private:
 		addn("machine_busy_ms", busy1_ >= busy0_ ? busy1_ - busy0_ : 0);
 		addn("lat_n", lat.size());
 		add("lat_p50_us", lat.empty() ? "null" : std::to_string(percentile(lat, 50)));
-		add("lat_p99_us", lat.empty() ? "null" : std::to_string(percentile(lat, 99)));
+		const int64_t p99 = lat.empty() ? 0 : percentile(lat, 99);
+		add("lat_p99_us", lat.empty() ? "null" : std::to_string(p99));
 		add("lat_max_us", lat.empty() ? "null" : std::to_string(percentile(lat, 100)));
 		// without the start of the stream, which one slow moment can dominate
 		add("lat_p99_later_us",
@@ -1268,7 +1269,7 @@ private:
 			ws += (k ? " " : "") + std::to_string(worst[k].reader) + ":" +
 			      std::to_string(worst[k].seq) + ":" + std::to_string(worst[k].us);
 		add("lat_worst", "\"" + ws + "\"");
-		tail_json(sh, lat.empty() ? 0 : percentile(lat, 99), add);
+		tail_json(sh, p99, add);
 		// the writer's own write()/QBUF calls: what publishing a frame costs it
 		const std::vector<int64_t> call(w.lat_us, w.lat_us + std::min(w.nlat, kMaxLat));
 		add("call_p50_us", call.empty() ? "null" : std::to_string(percentile(call, 50)));
